@@ -1,0 +1,192 @@
+"""The thin Scrapy side of WARC capture: every downloaded response goes to the WARC writer.
+
+Capturing in the ``response_downloaded`` signal (not in a downloader middleware) is what makes
+the archive faithful: it fires before HttpCompressionMiddleware decodes bodies and before the
+retry and redirect middlewares swallow 5xx and 3xx answers (see README, "WARC files").
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+import platform
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import scrapy
+import warcio
+from scrapy import Request, signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+from scrapy.http import Response
+
+from caseharvest import __version__
+from caseharvest.archive_run import ArchiveRun
+from caseharvest.capture.exchange import HttpExchange
+from caseharvest.capture.warc_writer import RevisitOf, RotatingWarcWriter, WrittenRecord
+
+logger = logging.getLogger(__name__)
+
+CAPTURE_META_KEY = "caseharvest_capture"
+
+RECONSTRUCTED = (
+    "HTTP header names are re-cased by the HTTP client; the status line's reason phrase is the "
+    "standard phrase for the code; hop-by-hop headers (Connection, Keep-Alive, "
+    "Transfer-Encoding) are not recorded and chunked bodies are stored de-chunked; request "
+    "records add Host and Content-Length as the client sends them. Status codes, header values "
+    "(repeats kept, in order per name) and body bytes (still content-encoded) are as received."
+)
+
+
+@dataclass(frozen=True)
+class Capture:
+    """What the spider and pipeline learn about a fetch's WARC record."""
+
+    capture_id: int
+    record: WrittenRecord
+
+
+def payload_digest(body: bytes) -> str:
+    """``sha1:`` + base32, the digest form replay tools compare."""
+    return "sha1:" + base64.b32encode(hashlib.sha1(body).digest()).decode("ascii")
+
+
+def exchange_from_scrapy(request: Request, response: Response) -> HttpExchange:
+    """Plain values of a Scrapy request/response pair, headers as lists with repeats kept."""
+    return HttpExchange(
+        url=response.url,
+        method=request.method,
+        request_headers=tuple(
+            (name, value) for name, values in request.headers.items() for value in values
+        ),
+        request_body=request.body or b"",
+        status=response.status,
+        response_headers=tuple(
+            (name, value) for name, values in response.headers.items() for value in values
+        ),
+        response_body=response.body,
+        date=datetime.now(UTC),
+        protocol=response.protocol or "HTTP/1.1",
+        ip_address=str(response.ip_address) if response.ip_address else None,
+    )
+
+
+def warcinfo_fields(
+    run: ArchiveRun, user_agent: str, contact: str, robots: bool, description: str
+) -> dict[str, str]:
+    """The warcinfo record of every file this run writes."""
+    return {
+        "software": (
+            f"caseharvest/{__version__} (Scrapy/{scrapy.__version__}; "
+            f"warcio/{warcio.__version__}; Python/{platform.python_version()})"
+        ),
+        "isPartOf": f"caseharvest-{run.profile.name}",
+        "operator": contact,
+        "robots": "obey" if robots else "ignore",
+        "http-header-user-agent": user_agent,
+        "description": " ".join(
+            part
+            for part in (
+                f"{run.profile.title}: column {run.profile.column.id} {run.profile.column.name} "
+                f"({run.profile.column.url}).",
+                description,
+                RECONSTRUCTED,
+            )
+            if part
+        ),
+    }
+
+
+class WarcCaptureExtension:
+    """Writes every response the downloader gets, with its request, to the run's WARC files."""
+
+    def __init__(self, run: ArchiveRun, writer: RotatingWarcWriter) -> None:
+        self.run = run
+        self.writer = writer
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> WarcCaptureExtension:
+        run = crawler.settings.get("CASEHARVEST_RUN")
+        if run is None:
+            raise NotConfigured("WARC capture runs only inside `caseharvest fetch`")
+        if crawler.settings.getbool("HTTPCACHE_ENABLED"):
+            # A cache hit never reaches the network, so archiving it would fake a capture.
+            raise ValueError("HTTPCACHE_ENABLED must be off: cache hits are not captures")
+        settings = crawler.settings
+        writer = RotatingWarcWriter(
+            run.layout.warc_dir(run.profile.name),
+            run.profile.name,
+            warcinfo_fields(
+                run,
+                user_agent=settings.get("USER_AGENT"),
+                contact=settings.get("CASEHARVEST_CONTACT"),
+                robots=settings.getbool("ROBOTSTXT_OBEY"),
+                description=settings.get("CASEHARVEST_WARCINFO_DESCRIPTION", ""),
+            ),
+            max_size=settings.getint("CASEHARVEST_WARC_MAX_SIZE"),
+            on_file_closed=lambda path: run.summary.warc_files.append(path.name),
+        )
+        extension = cls(run, writer)
+        crawler.signals.connect(extension.response_downloaded, signal=signals.response_downloaded)
+        crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
+        return extension
+
+    def response_downloaded(self, response: Response, request: Request, **_: Any) -> None:
+        exchange = exchange_from_scrapy(request, response)
+        revisit_of = self._revisit_for(exchange)
+        record = self.writer.write_exchange(exchange, revisit_of)
+        capture_id = self.run.catalog.add_capture(
+            run_id=self.run.run_id,
+            url=exchange.url,
+            method=exchange.method,
+            status=exchange.status,
+            record_type=record.record_type,
+            record_id=record.record_id,
+            warc_date=record.warc_date,
+            warc_file=record.warc_file,
+            warc_offset=record.offset,
+            warc_length=record.length,
+            payload_digest=record.payload_digest,
+            content_type=_text(exchange.response_header(b"Content-Type")),
+            etag=_text(exchange.response_header(b"ETag")),
+            last_modified=_text(exchange.response_header(b"Last-Modified")),
+        )
+        request.meta[CAPTURE_META_KEY] = Capture(capture_id, record)
+        summary = self.run.summary
+        summary.requests += 1
+        summary.response_bytes += len(exchange.response_body)
+        summary.records[record.record_type] = summary.records.get(record.record_type, 0) + 1
+        summary.records["request"] = summary.records.get("request", 0) + 1
+
+    def _revisit_for(self, exchange: HttpExchange) -> RevisitOf | None:
+        """A revisit when the server said 304 or sent the payload we already hold for the URL."""
+        if exchange.method != "GET" or exchange.status not in (200, 304):
+            return None
+        original = self.run.catalog.latest_original(exchange.url)
+        if original is None or original.payload_digest is None:
+            return None
+        if exchange.status == 304:
+            profile = "server-not-modified"
+        elif exchange.response_body and payload_digest(exchange.response_body) == (
+            original.payload_digest
+        ):
+            profile = "identical-payload-digest"
+        else:
+            return None
+        return RevisitOf(
+            profile=profile,  # type: ignore[arg-type]  # one of the two literals above
+            record_id=original.record_id,
+            target_uri=original.url,
+            warc_date=original.warc_date,
+            payload_digest=original.payload_digest,
+        )
+
+    def spider_closed(self, **_: Any) -> None:
+        self.writer.close()
+        self.run.catalog.commit()
+
+
+def _text(value: bytes | None) -> str | None:
+    return value.decode("latin-1") if value is not None else None

@@ -1,0 +1,295 @@
+"""The `caseharvest` command: options become settings, results become messages and exit codes."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Callable, Sequence
+from typing import IO, Any, TypeVar
+from pathlib import Path
+
+import click
+
+from caseharvest import __version__
+from caseharvest.archive_layout import ArchiveLayout
+from caseharvest.archive_lock import ArchiveLockedError
+from caseharvest.run_summary import EXIT_FAILED, EXIT_LOCKED, EXIT_USAGE, RunSummary
+from caseharvest.sites import SiteProfile, UnknownSiteError, available_sites, load_profile
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+DEFAULT_ARCHIVE = "archive"
+DEMO_ARCHIVE = "archive-demo"
+DEMO_DESCRIPTION = (
+    "SYNTHETIC CONTENT: served by caseharvest's bundled offline replica of the site "
+    "(`caseharvest demo`), not captured from the real site."
+)
+
+
+def _archive_option(default: str = DEFAULT_ARCHIVE) -> Callable[[F], F]:
+    return click.option(
+        "--archive",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=lambda: os.environ.get("CASEHARVEST_ARCHIVE") or default,
+        show_default=f"$CASEHARVEST_ARCHIVE, else ./{default}",
+        help="Archive folder (WARC files, text, catalog).",
+    )
+
+
+def _existing_archive(archive: Path) -> Path:
+    if not ArchiveLayout(archive).catalog.exists():
+        raise click.ClickException(
+            f"{archive} holds no caseharvest archive (no catalog.sqlite3); "
+            "run `caseharvest fetch --archive DIR` first, or pass the right --archive"
+        )
+    return archive
+
+
+def _profiles(names: Sequence[str]) -> list[SiteProfile]:
+    try:
+        return [load_profile(name) for name in (names or ("shandong",))]
+    except UnknownSiteError as exc:
+        raise click.UsageError(str(exc)) from exc
+
+
+def _parse_settings(pairs: Sequence[str]) -> dict[str, str]:
+    settings = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise click.UsageError(f"-s takes NAME=VALUE, got {pair!r}")
+        settings[name.strip()] = value
+    return settings
+
+
+def _setup_console_logging(quiet: bool, verbose: bool) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setLevel(logging.ERROR if quiet else logging.INFO if verbose else logging.WARNING)
+    handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+    logging.getLogger().addHandler(handler)
+
+
+def _progress_line(summary: RunSummary) -> None:
+    done = summary.new + summary.revised + summary.unchanged + len(summary.dead)
+    line = (
+        f"\r{summary.site}: listed {summary.listed}/{summary.total_record or '?'}  "
+        f"archived {done}  failed {len(summary.failed)}  requests {summary.requests}  "
+        f"{summary.response_bytes / 1e6:.1f} MB"
+    )
+    click.echo(line.ljust(100), nl=False, err=True)
+
+
+def _print_summary(summary: RunSummary) -> None:
+    rows = [
+        ("cases listed", f"{summary.listed} (totalrecord {summary.total_record})"),
+        ("new", summary.new),
+        ("revised", summary.revised),
+        ("unchanged", summary.unchanged),
+        ("known, not fetched", summary.known),
+        ("dead links (404/410)", len(summary.dead)),
+        ("failed", len(summary.failed)),
+        ("skipped by --limit", summary.skipped_by_limit),
+        ("attachments", summary.attachments),
+        ("page requisites", summary.requisites),
+        ("requests", summary.requests),
+        ("bytes received", f"{summary.response_bytes:,}"),
+        ("WARC records", ", ".join(f"{k} {v}" for k, v in sorted(summary.records.items()))),
+        ("WARC files", f"{len(summary.warc_files)} ({summary.warc_bytes:,} bytes)"),
+    ]
+    width = max(len(label) for label, _ in rows)
+    click.echo(f"run {summary.run_id} ({summary.site})")
+    for label, value in rows:
+        click.echo(f"  {label.ljust(width)}  {value}")
+    for name in summary.warc_files:
+        click.echo(f"    {name}")
+    for url, reason in summary.dead.items():
+        click.echo(f"  dead: {url} ({reason})")
+    for message in summary.warnings:
+        click.echo(f"  warning: {message}")
+
+
+def _report_failure(summary: RunSummary) -> None:
+    for cause in summary.causes():
+        click.echo(f"error: {cause}", err=True)
+    if summary.signal is not None:
+        click.echo(f"stopped by signal {summary.signal}; WARC files closed", err=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="caseharvest")
+def cli() -> None:
+    """Archive case columns of Chinese provincial commerce sites as WARC and clean text."""
+
+
+@cli.command()
+@click.argument("sites", nargs=-1)
+@_archive_option()
+@click.option("--limit", type=click.IntRange(min=0), default=0, help="Fetch at most N new cases.")
+@click.option("--full", is_flag=True, help="Walk the whole listing even if nothing looks new.")
+@click.option(
+    "-s",
+    "--set",
+    "setting",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="A Scrapy or CASEHARVEST_* setting, as `scrapy crawl -s`.",
+)
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors (for cron).")
+@click.option("-v", "--verbose", is_flag=True, help="Log every request to the terminal.")
+def fetch(
+    sites: tuple[str, ...],
+    archive: Path,
+    limit: int,
+    full: bool,
+    setting: tuple[str, ...],
+    quiet: bool,
+    verbose: bool,
+) -> None:
+    """Archive every case of each SITE's column (default: shandong).
+
+    Exit codes: 0 every listed case archived (or recorded as a dead link); 1 the run failed
+    (causes listed); 2 usage error; 75 another run holds the archive; 130/143 stopped by a
+    signal, with WARC files closed properly.
+    """
+    overrides = _parse_settings(setting)
+    if "CASEHARVEST_ARCHIVE" in overrides:
+        archive = Path(overrides.pop("CASEHARVEST_ARCHIVE"))
+    exit_code = _fetch(_profiles(sites), archive, overrides, limit, full, quiet, verbose)
+    sys.exit(exit_code)
+
+
+def _fetch(
+    profiles: Sequence[SiteProfile],
+    archive: Path,
+    overrides: dict[str, str],
+    limit: int,
+    full: bool,
+    quiet: bool,
+    verbose: bool,
+) -> int:
+    from caseharvest.runner import FetchUsageError, run_fetch
+
+    if len(profiles) > 1:
+        # Scrapy's reactor cannot be restarted inside one process: one site per process.
+        raise click.UsageError("fetch one site per command (the crawler runs once per process)")
+    _setup_console_logging(quiet, verbose)
+    show_progress = not quiet and sys.stderr.isatty()
+    try:
+        summary = run_fetch(
+            profiles[0],
+            archive,
+            overrides=overrides,
+            limit=limit,
+            full=full,
+            progress=_progress_line if show_progress else None,
+        )
+    except FetchUsageError as exc:
+        raise click.UsageError(str(exc)) from exc
+    except ArchiveLockedError as exc:
+        click.echo(f"caseharvest: {exc}", err=True)
+        return EXIT_LOCKED
+    if show_progress:
+        click.echo("", err=True)
+    if not quiet:
+        _print_summary(summary)
+    _report_failure(summary)
+    return summary.exit_code
+
+
+@cli.command()
+@_archive_option()
+@click.option(
+    "--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True
+)
+@click.option("--site", default=None, help="Only this site's cases.")
+@click.option("--all-versions", is_flag=True, help="Every version of each case, not the latest.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write to FILE instead of standard output.",
+)
+def export(
+    archive: Path, fmt: str, site: str | None, all_versions: bool, output: Path | None
+) -> None:
+    """Print one row per archived case: its metadata and clean text, newest first."""
+    from caseharvest.export import export_rows, write_csv, write_jsonl
+
+    rows = export_rows(_existing_archive(archive), site=site, all_versions=all_versions)
+    write: Callable[[list[dict[str, Any]], IO[str]], None] = (
+        write_csv if fmt == "csv" else write_jsonl
+    )
+    # A BOM lets spreadsheet software open the CSV's Chinese text as UTF-8.
+    encoding = "utf-8-sig" if fmt == "csv" else "utf-8"
+    if output is None:
+        stream = click.get_text_stream("stdout", encoding=encoding)
+        write(rows, stream)
+        stream.flush()
+    else:
+        with output.open("w", encoding=encoding, newline="") as out:
+            write(rows, out)
+        click.echo(f"wrote {len(rows)} cases to {output}", err=True)
+
+
+@cli.command()
+def sites() -> None:
+    """List the bundled site profiles."""
+    for name in available_sites():
+        profile = load_profile(name)
+        click.echo(
+            f"{profile.name}\t{profile.title}\tcolumn {profile.column.id} "
+            f"{profile.column.name}\t{profile.listing_style}\t{profile.column.url}"
+        )
+
+
+@cli.command()
+@_archive_option(DEMO_ARCHIVE)
+@click.option(
+    "--cases",
+    type=click.IntRange(min=1),
+    default=64,
+    show_default=True,
+    help="Cases in the replica's column.",
+)
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
+def demo(archive: Path, cases: int, quiet: bool) -> None:
+    """Crawl the bundled offline replica of the Shandong column through the real URLs."""
+    from caseharvest.replica import ReplicaConfig, ReplicaServer
+
+    with ReplicaServer(ReplicaConfig(cases=cases)) as replica:
+        # The replica is an HTTP proxy: the crawl uses the site's real URLs, served locally.
+        os.environ["http_proxy"] = replica.proxy_url
+        for name in ("no_proxy", "NO_PROXY", "HTTP_PROXY"):
+            os.environ.pop(name, None)
+        if not quiet:
+            click.echo(f"replica of commerce.shandong.gov.cn serving on {replica.proxy_url}")
+        overrides = {
+            # Politeness protects real sites; the local replica needs no delay.
+            "DOWNLOAD_DELAY": "0",
+            "AUTOTHROTTLE_ENABLED": "False",
+            "CASEHARVEST_WARCINFO_DESCRIPTION": DEMO_DESCRIPTION,
+        }
+        exit_code = _fetch([load_profile("shandong")], archive, overrides, 0, False, quiet, False)
+    if not quiet:
+        layout = ArchiveLayout(archive)
+        click.echo("")
+        click.echo(f"WARC files:   {layout.warc_dir('shandong')}")
+        click.echo(f"clean text:   {layout.text_dir('shandong')}")
+        click.echo(f"catalog:      {layout.catalog}")
+        click.echo(
+            f"export:       caseharvest export --archive {archive} --format csv -o cases.csv"
+        )
+    sys.exit(exit_code)
+
+
+def main(args: Sequence[str] | None = None) -> None:
+    """Entry point of the console script and of ``python -m caseharvest``."""
+    try:
+        cli.main(args=args, prog_name="caseharvest", standalone_mode=True)
+    except KeyboardInterrupt:  # pragma: no cover - interactive
+        sys.exit(130)
+
+
+__all__ = ["EXIT_FAILED", "EXIT_USAGE", "cli", "main"]

@@ -1,0 +1,44 @@
+"""Calls the run's progress callback twice a second while a crawl runs (a live line on a TTY)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from scrapy import signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+from twisted.internet import task
+
+from caseharvest.archive_run import ArchiveRun
+
+INTERVAL_SECONDS = 0.5
+
+
+class ProgressExtension:
+    """Feeds ``ArchiveRun.progress``; switched off when the run has no callback."""
+
+    def __init__(self, run: ArchiveRun) -> None:
+        self.run = run
+        self._loop: task.LoopingCall | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ProgressExtension:
+        run = crawler.settings.get("CASEHARVEST_RUN")
+        if run is None or run.progress is None:
+            raise NotConfigured("no progress display for this run")
+        extension = cls(run)
+        crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
+        return extension
+
+    def tick(self) -> None:
+        assert self.run.progress is not None
+        self.run.progress(self.run.summary)
+
+    def spider_opened(self, **_: Any) -> None:
+        self._loop = task.LoopingCall(self.tick)
+        self._loop.start(INTERVAL_SECONDS, now=True)
+
+    def spider_closed(self, **_: Any) -> None:
+        if self._loop is not None and self._loop.running:
+            self._loop.stop()

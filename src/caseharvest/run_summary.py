@@ -1,0 +1,69 @@
+"""What one run did, counted as it goes; the CLI prints it and the run report stores it."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+# Exit codes, documented in README ("Exit codes").
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_LOCKED = 75
+EXIT_SIGINT = 130
+EXIT_SIGTERM = 143
+
+
+@dataclass
+class RunSummary:
+    """Counters and findings of one run."""
+
+    run_id: str = ""
+    site: str = ""
+    started_at: str = ""
+    ended_at: str = ""
+    listed: int = 0
+    total_record: int | None = None
+    new: int = 0
+    revised: int = 0
+    unchanged: int = 0
+    known: int = 0
+    skipped_by_limit: int = 0
+    dead: dict[str, str] = field(default_factory=dict)
+    failed: dict[str, str] = field(default_factory=dict)
+    fatal: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    requests: int = 0
+    response_bytes: int = 0
+    warc_bytes: int = 0
+    records: dict[str, int] = field(default_factory=dict)
+    warc_files: list[str] = field(default_factory=list)
+    attachments: int = 0
+    requisites: int = 0
+    signal: int | None = None
+
+    def fail(self, url: str, reason: str) -> None:
+        """Record a case or resource that could not be archived."""
+        self.failed[url] = reason
+
+    def warn(self, message: str) -> None:
+        """Record something a user should look at, without failing the run."""
+        if message not in self.warnings:
+            self.warnings.append(message)
+
+    @property
+    def exit_code(self) -> int:
+        """0 when everything listed was archived or recorded dead; 1 otherwise; signals win."""
+        if self.signal is not None:
+            return EXIT_SIGINT if self.signal == 2 else EXIT_SIGTERM
+        if self.fatal or self.failed:
+            return EXIT_FAILED
+        return EXIT_OK
+
+    def causes(self) -> list[str]:
+        """Every reason the run failed, one line each."""
+        return [*self.fatal, *(f"{url}: {reason}" for url, reason in self.failed.items())]
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form for the run report and the catalog."""
+        return {**asdict(self), "exit_code": self.exit_code}

@@ -1,0 +1,120 @@
+"""Run one crawl of a site into an archive: settings, lock, logging, Scrapy, run report."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from scrapy.crawler import CrawlerProcess
+from scrapy.settings import Settings
+
+from caseharvest import __version__
+from caseharvest import settings as default_settings
+from caseharvest.archive_lock import ArchiveLock
+from caseharvest.archive_run import ArchiveRun
+from caseharvest.case_files import write_atomically
+from caseharvest.run_summary import RunSummary
+from caseharvest.sites import SiteProfile
+from caseharvest.spiders.column_spider import ColumnSpider
+
+logger = logging.getLogger(__name__)
+
+
+class FetchUsageError(ValueError):
+    """The options of a fetch cannot work together; the message says what to change."""
+
+
+def build_settings(overrides: Mapping[str, str] | None = None) -> Settings:
+    """caseharvest's defaults, then ``CASEHARVEST_CONTACT`` from the environment, then -s values."""
+    settings = Settings()
+    settings.setmodule(default_settings, priority="project")
+    contact = os.environ.get("CASEHARVEST_CONTACT")
+    if contact:
+        settings.set("CASEHARVEST_CONTACT", contact, priority="project")
+    for name, value in (overrides or {}).items():
+        settings.set(name, value, priority="cmdline")
+    if "USER_AGENT" not in (overrides or {}):
+        # The User-Agent carries the contact, unless the user set a User-Agent of their own.
+        contact = settings.get("CASEHARVEST_CONTACT")
+        settings.set("USER_AGENT", f"caseharvest/{__version__} (+{contact})", priority="cmdline")
+    if settings.getbool("HTTPCACHE_ENABLED"):
+        raise FetchUsageError(
+            "HTTPCACHE_ENABLED is on: cache hits never reach the site, so they cannot be "
+            "archived as captures. Drop `-s HTTPCACHE_ENABLED=…` and run again."
+        )
+    return settings
+
+
+class _RecordingCrawlerProcess(CrawlerProcess):
+    """A CrawlerProcess that remembers which signal asked it to stop (for the exit code)."""
+
+    received_signal: int | None = None
+
+    def _signal_shutdown(self, signum: int, frame: Any) -> None:
+        self.received_signal = signum
+        super()._signal_shutdown(signum, frame)
+
+
+def _attach_log_file(path: Path, level: int) -> logging.Handler:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setLevel(level)
+    handler.setFormatter(logging.Formatter("%(asctime)s [%(name)s] %(levelname)s: %(message)s"))
+    logging.getLogger().addHandler(handler)
+    return handler
+
+
+def run_fetch(
+    profile: SiteProfile,
+    archive: Path,
+    *,
+    overrides: Mapping[str, str] | None = None,
+    limit: int = 0,
+    full: bool = False,
+    progress: Callable[[RunSummary], None] | None = None,
+) -> RunSummary:
+    """Crawl *profile*'s column into *archive*; returns the run's summary.
+
+    Raises :class:`FetchUsageError` for unusable settings and
+    :class:`~caseharvest.archive_lock.ArchiveLockedError` when another run holds the archive.
+    """
+    settings = build_settings(overrides)
+    archive.mkdir(parents=True, exist_ok=True)
+    with ArchiveLock(archive):
+        run = ArchiveRun.open(profile, archive, limit=limit)
+        run.progress = progress
+        settings.set("CASEHARVEST_RUN", run, priority="cmdline")
+        settings.set("CASEHARVEST_FULL", full, priority="cmdline")
+        log_handler = _attach_log_file(run.layout.logs / f"{run.run_id}.log", logging.INFO)
+        logging.getLogger().setLevel(logging.INFO)
+        try:
+            process = _RecordingCrawlerProcess(settings, install_root_handler=False)
+            process.crawl(ColumnSpider)
+            process.start()
+            summary = run.summary
+            summary.signal = process.received_signal
+            warc_dir = run.layout.warc_dir(profile.name)
+            summary.warc_bytes = sum(
+                (warc_dir / name).stat().st_size for name in summary.warc_files
+            )
+            run.finish()
+            write_run_report(run)
+        finally:
+            logging.getLogger().removeHandler(log_handler)
+            log_handler.close()
+            run.catalog.close()
+    return summary
+
+
+def write_run_report(run: ArchiveRun) -> Path:
+    """``<archive>/runs/<run-id>.json``: the summary, for monitoring and `status`."""
+    path = run.layout.runs / f"{run.run_id}.json"
+    write_atomically(
+        path,
+        (json.dumps(run.summary.as_dict(), ensure_ascii=False, indent=2) + "\n").encode("utf-8"),
+    )
+    return path

@@ -1,0 +1,60 @@
+"""Scrapy settings for caseharvest, and every CASEHARVEST_* default (one place for all of them)."""
+
+from __future__ import annotations
+
+from caseharvest import __version__
+
+BOT_NAME = "caseharvest"
+SPIDER_MODULES = ["caseharvest.spiders"]
+NEWSPIDER_MODULE = "caseharvest.spiders"
+
+# --- caseharvest -------------------------------------------------------------------------------
+# Who to contact about this crawler: goes into the User-Agent and the WARC operator field.
+# Real users set their own (environment variable CASEHARVEST_CONTACT or -s CASEHARVEST_CONTACT=…).
+CASEHARVEST_CONTACT = "https://github.com/caseharvest/caseharvest"
+# Archive folder (WARCs, text, catalog, logs); the CLI's --archive overrides it.
+CASEHARVEST_ARCHIVE = "archive"
+# Rotate WARC files once they reach this many bytes (compressed).
+CASEHARVEST_WARC_MAX_SIZE = 1_000_000_000
+# Stop after this many new cases (0 = no limit); the CLI's --limit sets it.
+CASEHARVEST_LIMIT = 0
+# Words written into each warcinfo record's description (the demo marks its content synthetic).
+CASEHARVEST_WARCINFO_DESCRIPTION = ""
+# Fetch page requisites (scripts, stylesheets, images) so archived pages replay as they looked.
+CASEHARVEST_REQUISITES = True
+
+# --- politeness: one request at a time per site, ~1 s apart, robots.txt obeyed ---------------
+USER_AGENT = f"caseharvest/{__version__} (+{CASEHARVEST_CONTACT})"
+ROBOTSTXT_OBEY = True
+CONCURRENT_REQUESTS = 8
+CONCURRENT_REQUESTS_PER_DOMAIN = 1
+DOWNLOAD_DELAY = 1.0
+RANDOMIZE_DOWNLOAD_DELAY = True
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+# Two retries (three tries in all) for 5xx and timeouts; every try is archived.
+RETRY_ENABLED = True
+RETRY_TIMES = 2
+DOWNLOAD_TIMEOUT = 60
+# Session cookies (JSESSIONID) as a browser would keep them.
+COOKIES_ENABLED = True
+# Cache hits are not captures: `fetch` refuses to run with the HTTP cache on.
+HTTPCACHE_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+# Attachments can be large; warn at 64 MB, refuse at 512 MB rather than exhaust memory.
+DOWNLOAD_WARNSIZE = 64 * 1024 * 1024
+DOWNLOAD_MAXSIZE = 512 * 1024 * 1024
+
+# --- wiring ------------------------------------------------------------------------------------
+EXTENSIONS = {
+    # Archives every fetch from the response_downloaded signal: raw bodies, every try.
+    "caseharvest.capture.scrapy_extension.WarcCaptureExtension": 100,
+    "caseharvest.progress.ProgressExtension": 500,
+}
+ITEM_PIPELINES = {
+    "caseharvest.case_pipeline.CasePipeline": 300,
+}
+
+LOG_LEVEL = "INFO"
