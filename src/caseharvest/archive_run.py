@@ -36,6 +36,10 @@ class ArchiveRun:
     limit: int = 0
     progress: Callable[[RunSummary], None] | None = None
 
+    def __deepcopy__(self, memo: dict[int, object]) -> ArchiveRun:
+        # Scrapy deep-copies settings; a run is a shared handle (it owns a database connection).
+        return self
+
     def __post_init__(self) -> None:
         self.summary.run_id = self.run_id
         self.summary.site = self.profile.name

@@ -222,6 +222,13 @@ class Catalog:
         assert cursor.lastrowid is not None
         return cursor.lastrowid
 
+    def has_record(self, record_id: str) -> bool:
+        """True when a capture with this WARC-Record-ID is registered."""
+        return (
+            self._db.execute("SELECT 1 FROM captures WHERE record_id = ?", (record_id,)).fetchone()
+            is not None
+        )
+
     def latest_original(self, url: str, method: str = "GET") -> CaptureRow | None:
         """Newest 200 ``response`` record for *url*: what a revisit may refer to."""
         row = self._db.execute(

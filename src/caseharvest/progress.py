@@ -25,7 +25,7 @@ class ProgressExtension:
     def from_crawler(cls, crawler: Crawler) -> ProgressExtension:
         run = crawler.settings.get("CASEHARVEST_RUN")
         if run is None or run.progress is None:
-            raise NotConfigured("no progress display for this run")
+            raise NotConfigured("the progress line needs a run with a progress callback")
         extension = cls(run)
         crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)

@@ -11,11 +11,13 @@ from typing import Any
 
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
+from twisted.python.failure import Failure
 
 from caseharvest import __version__
 from caseharvest import settings as default_settings
 from caseharvest.archive_lock import ArchiveLock
 from caseharvest.archive_run import ArchiveRun
+from caseharvest.capture.recovery import recover_open_files, register_recovered
 from caseharvest.case_files import write_atomically
 from caseharvest.run_summary import RunSummary
 from caseharvest.sites import SiteProfile
@@ -47,6 +49,19 @@ def build_settings(overrides: Mapping[str, str] | None = None) -> Settings:
             "archived as captures. Drop `-s HTTPCACHE_ENABLED=…` and run again."
         )
     return settings
+
+
+def _offline_public_suffix_list() -> None:
+    """Keep Scrapy's cookie middleware from downloading the public suffix list.
+
+    tldextract fetches it from GitHub on first use: a request to a host nobody asked to crawl,
+    made from machines that may have no route out. The snapshot tldextract ships is enough to
+    tell public suffixes apart for cookie domains.
+    """
+    from scrapy.downloadermiddlewares import cookies
+    from tldextract import TLDExtract
+
+    cookies._split_domain = TLDExtract(suffix_list_urls=(), include_psl_private_domains=True)
 
 
 class _RecordingCrawlerProcess(CrawlerProcess):
@@ -87,13 +102,22 @@ def run_fetch(
     with ArchiveLock(archive):
         run = ArchiveRun.open(profile, archive, limit=limit)
         run.progress = progress
+        _recover_open_files(run)
         settings.set("CASEHARVEST_RUN", run, priority="cmdline")
         settings.set("CASEHARVEST_FULL", full, priority="cmdline")
         log_handler = _attach_log_file(run.layout.logs / f"{run.run_id}.log", logging.INFO)
         logging.getLogger().setLevel(logging.INFO)
         try:
-            process = _RecordingCrawlerProcess(settings, install_root_handler=False)
-            process.crawl(ColumnSpider)
+            _offline_public_suffix_list()
+            if progress is not None:
+                settings.set(
+                    "EXTENSIONS",
+                    {**settings.getdict("EXTENSIONS"), "caseharvest.progress.ProgressExtension": 500},
+                    priority="cmdline",
+                )
+            process = _RecordingCrawlerProcess(settings)
+            crawl = process.crawl(ColumnSpider)
+            crawl.addErrback(_crawl_failed, run)
             process.start()
             summary = run.summary
             summary.signal = process.received_signal
@@ -108,6 +132,30 @@ def run_fetch(
             log_handler.close()
             run.catalog.close()
     return summary
+
+
+def _recover_open_files(run: ArchiveRun) -> None:
+    """Finish WARC files an earlier, killed run left open, before writing new ones."""
+    for recovered in recover_open_files(run.layout.warc_dir(run.profile.name)):
+        name = recovered.path.name
+        if recovered.removed:
+            run.summary.warn(f"removed {name}.open: it held no whole record")
+            continue
+        added = register_recovered(run.catalog, recovered)
+        cut = f", cut {recovered.cut_bytes} bytes after its last whole record" if (
+            recovered.cut_bytes
+        ) else ""
+        run.summary.warn(
+            f"recovered {name} left open by an interrupted run: {len(recovered.records)} whole "
+            f"records, {added} newly registered{cut}"
+        )
+
+
+def _crawl_failed(failure: Failure, run: ArchiveRun) -> None:
+    """A crawl that could not run at all (a component failed to start) is a failed run."""
+    logger.error("the crawl failed: %s", failure.getErrorMessage(), exc_info=failure.value)
+    run.summary.fatal.append(f"the crawl failed: {failure.type.__name__}: "
+                             f"{failure.getErrorMessage()}")
 
 
 def write_run_report(run: ArchiveRun) -> Path:

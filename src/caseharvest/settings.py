@@ -29,7 +29,8 @@ ROBOTSTXT_OBEY = True
 CONCURRENT_REQUESTS = 8
 CONCURRENT_REQUESTS_PER_DOMAIN = 1
 DOWNLOAD_DELAY = 1.0
-RANDOMIZE_DOWNLOAD_DELAY = True
+# ±50 % around the delay, so requests do not arrive like clockwork.
+DOWNLOAD_DELAY_JITTER = 0.5
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 1.0
 AUTOTHROTTLE_MAX_DELAY = 30.0
@@ -51,10 +52,12 @@ DOWNLOAD_MAXSIZE = 512 * 1024 * 1024
 EXTENSIONS = {
     # Archives every fetch from the response_downloaded signal: raw bodies, every try.
     "caseharvest.capture.scrapy_extension.WarcCaptureExtension": 100,
-    "caseharvest.progress.ProgressExtension": 500,
 }
+# The progress line (caseharvest.progress.ProgressExtension) is added by `fetch` on a terminal.
 ITEM_PIPELINES = {
     "caseharvest.case_pipeline.CasePipeline": 300,
 }
 
 LOG_LEVEL = "INFO"
+# `fetch` attaches its own handlers: the run's log file, and the terminal at WARNING.
+LOG_INSTALL_ROOT_HANDLER = False

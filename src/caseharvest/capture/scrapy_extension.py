@@ -13,10 +13,10 @@ import logging
 import platform
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from importlib.metadata import version
 from typing import Any
 
 import scrapy
-import warcio
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
@@ -80,7 +80,7 @@ def warcinfo_fields(
     return {
         "software": (
             f"caseharvest/{__version__} (Scrapy/{scrapy.__version__}; "
-            f"warcio/{warcio.__version__}; Python/{platform.python_version()})"
+            f"warcio/{version('warcio')}; Python/{platform.python_version()})"
         ),
         "isPartOf": f"caseharvest-{run.profile.name}",
         "operator": contact,

@@ -22,7 +22,8 @@ _NEXTGROUP = re.compile(
 )
 _TOTAL_RECORD = re.compile(r"<totalrecord>\s*(\d+)\s*</totalrecord>", re.IGNORECASE)
 _DATASTORE = re.compile(r"<datastore\b.*?</datastore>", re.DOTALL | re.IGNORECASE)
-_JPAGE_CALL = re.compile(r"\.jpage\s*\(\s*\{", re.IGNORECASE)
+# `$('#unitid').jpage({…})` on some sites, a bare `jpage({…})` on others.
+_JPAGE_CALL = re.compile(r"\bjpage\s*\(\s*\{", re.IGNORECASE)
 _PARAM_VAR = re.compile(r"var\s+(param_\w+)\s*=\s*\{(.*?)\}\s*;", re.DOTALL)
 _JS_PAIR = re.compile(
     r"""(?P<key>[A-Za-z_$][\w$]*)\s*:\s*(?P<value>'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|[^,}\s]+)"""
