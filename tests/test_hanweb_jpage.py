@@ -45,7 +45,10 @@ $(document).ready(function(){
 def test_column_page_parameters_are_read_from_the_page() -> None:
     column = parse_column_page(COLUMN_PAGE, COLUMN_URL)
     assert (column.unitid, column.per_page, column.group_size, column.total_record) == (
-        "293871", 12, 2, 61,
+        "293871",
+        12,
+        2,
+        61,
     )
     assert column.group_records == 24
     assert column.proxy_url == "http://commerce.shandong.gov.cn/module/web/jpage/dataproxy.jsp"
@@ -78,7 +81,9 @@ def test_datastore_answer_and_totalrecord() -> None:
     answer = """<?xml version="1.0" encoding="UTF-8"?><datastore><nextgroup><![CDATA[]]></nextgroup>
 <recordset><record><![CDATA[<li><a href="/art/2021/3/4/art_21482_6000001.html" title="T">T</a><span>2021-03-04</span></li>]]></record></recordset>
 <totalrecord>62</totalrecord><totalpage>6</totalpage></datastore>"""
-    group = parse_datastore(answer, "http://commerce.shandong.gov.cn/module/web/jpage/dataproxy.jsp")
+    group = parse_datastore(
+        answer, "http://commerce.shandong.gov.cn/module/web/jpage/dataproxy.jsp"
+    )
     assert group.total_record == 62
     assert [r.url for r in group.records] == [
         "http://commerce.shandong.gov.cn/art/2021/3/4/art_21482_6000001.html"
@@ -110,7 +115,9 @@ def test_page_requisites_and_attachments() -> None:
     <a href="/art/2019/1/7/art_21482_1.html">上一篇</a><a href="files/x.DOCX">表格</a>
     <a href="/module/download/downfile.jsp?classid=0&amp;filename=0a1b.pdf">重复</a></div>"""
     assert attachment_links(page, "http://commerce.shandong.gov.cn/art/2019/1/7/a.html") == [
-        ("附件1：方案.pdf",
-         "http://commerce.shandong.gov.cn/module/download/downfile.jsp?classid=0&filename=0a1b.pdf"),
+        (
+            "附件1：方案.pdf",
+            "http://commerce.shandong.gov.cn/module/download/downfile.jsp?classid=0&filename=0a1b.pdf",
+        ),
         ("表格", "http://commerce.shandong.gov.cn/art/2019/1/7/files/x.DOCX"),
     ]

@@ -15,6 +15,7 @@ from caseharvest.capture.warc_writer import (
     REVISIT_IDENTICAL,
     REVISIT_NOT_MODIFIED,
     RevisitOf,
+    RevisitProfile,
     RotatingWarcWriter,
     next_serial,
 )
@@ -157,14 +158,20 @@ def test_rotation_continues_serials_and_keeps_pairs_together(tmp_path: Path) -> 
 def test_revisit_records_carry_refers_to_fields(tmp_path: Path) -> None:
     writer = pinned_writer(tmp_path)
     original = writer.write_exchange(exchange(method="GET", body=b"same body"))
-    for profile, status, uri in (
-        ("identical-payload-digest", 200, REVISIT_IDENTICAL),
-        ("server-not-modified", 304, REVISIT_NOT_MODIFIED),
-    ):
+    profiles: tuple[tuple[RevisitProfile, int], ...] = (
+        ("identical-payload-digest", 200),
+        ("server-not-modified", 304),
+    )
+    for profile, status in profiles:
         revisit = writer.write_exchange(
             exchange(method="GET", status=status, body=b"same body" if status == 200 else b""),
-            RevisitOf(profile, original.record_id, URL, original.warc_date,  # type: ignore[arg-type]
-                      original.payload_digest),
+            RevisitOf(
+                profile,
+                original.record_id,
+                URL,
+                original.warc_date,
+                original.payload_digest,
+            ),
         )
         assert revisit.record_type == "revisit"
     writer.close()

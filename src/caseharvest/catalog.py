@@ -276,10 +276,13 @@ class Catalog:
         self._db.execute(
             """
             INSERT INTO cases (site, url, article_id, column_id, listing_title, listing_date,
-                               status, reason, first_seen_run, last_seen_run, archived_at)
+                               status, reason, first_seen_run, last_seen_run, archived_at,
+                               latest_version)
             VALUES (:site, :url, :article_id, :column_id, :listing_title, :listing_date,
                     :status, :reason, :run_id, :run_id,
-                    CASE WHEN :status = 'archived' THEN :at END)
+                    CASE WHEN :status = 'archived' THEN :at END,
+                    (SELECT COALESCE(MAX(version), 0) FROM versions
+                     WHERE site = :site AND url = :url))
             ON CONFLICT (site, url) DO UPDATE SET
                 listing_title = COALESCE(:listing_title, listing_title),
                 listing_date = COALESCE(:listing_date, listing_date),

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
-from typing import IO, Any, TypeVar
 from pathlib import Path
+from typing import IO, Any, TypeVar
 
 import click
 
@@ -224,9 +225,10 @@ def export(
     # A BOM lets spreadsheet software open the CSV's Chinese text as UTF-8.
     encoding = "utf-8-sig" if fmt == "csv" else "utf-8"
     if output is None:
-        stream = click.get_text_stream("stdout", encoding=encoding)
-        write(rows, stream)
-        stream.flush()
+        buffer = io.StringIO(newline="")
+        write(rows, buffer)
+        # Bytes, so the encoding (and the CSV's BOM) does not depend on the terminal's locale.
+        click.echo(buffer.getvalue().encode(encoding), nl=False)
     else:
         with output.open("w", encoding=encoding, newline="") as out:
             write(rows, out)

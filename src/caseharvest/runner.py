@@ -112,7 +112,10 @@ def run_fetch(
             if progress is not None:
                 settings.set(
                     "EXTENSIONS",
-                    {**settings.getdict("EXTENSIONS"), "caseharvest.progress.ProgressExtension": 500},
+                    {
+                        **settings.getdict("EXTENSIONS"),
+                        "caseharvest.progress.ProgressExtension": 500,
+                    },
                     priority="cmdline",
                 )
             process = _RecordingCrawlerProcess(settings)
@@ -142,9 +145,11 @@ def _recover_open_files(run: ArchiveRun) -> None:
             run.summary.warn(f"removed {name}.open: it held no whole record")
             continue
         added = register_recovered(run.catalog, recovered)
-        cut = f", cut {recovered.cut_bytes} bytes after its last whole record" if (
-            recovered.cut_bytes
-        ) else ""
+        cut = (
+            f", cut {recovered.cut_bytes} bytes after its last whole record"
+            if (recovered.cut_bytes)
+            else ""
+        )
         run.summary.warn(
             f"recovered {name} left open by an interrupted run: {len(recovered.records)} whole "
             f"records, {added} newly registered{cut}"
@@ -154,8 +159,9 @@ def _recover_open_files(run: ArchiveRun) -> None:
 def _crawl_failed(failure: Failure, run: ArchiveRun) -> None:
     """A crawl that could not run at all (a component failed to start) is a failed run."""
     logger.error("the crawl failed: %s", failure.getErrorMessage(), exc_info=failure.value)
-    run.summary.fatal.append(f"the crawl failed: {failure.type.__name__}: "
-                             f"{failure.getErrorMessage()}")
+    run.summary.fatal.append(
+        f"the crawl failed: {failure.type.__name__}: {failure.getErrorMessage()}"
+    )
 
 
 def write_run_report(run: ArchiveRun) -> Path:

@@ -7,9 +7,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from caseharvest.catalog import Catalog
 from caseharvest.capture.warc_reader import TornTail, WarcRecordInfo, iter_records
 from caseharvest.capture.warc_writer import OPEN_SUFFIX
+from caseharvest.catalog import Catalog
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +55,9 @@ def recover_open_files(directory: Path) -> list[RecoveredFile]:
                 os.fsync(handle.fileno())
             logger.warning(
                 "cut %d bytes after the last whole record of %s (%s)",
-                size - end, path.name, tail.reason if tail else "trailing bytes",
+                size - end,
+                path.name,
+                tail.reason if tail else "trailing bytes",
             )
         os.replace(path, final)
         recovered.append(

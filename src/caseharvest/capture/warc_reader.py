@@ -37,6 +37,11 @@ class WarcRecordInfo:
     http_headers: tuple[tuple[str, str], ...]
     fields: tuple[tuple[str, str], ...]
     digest_problems: tuple[str, ...]
+    warc_version: str
+    http_first_line: str | None
+    payload_length: int
+    payload_prefix: bytes
+    warcinfo: tuple[tuple[str, str], ...]
 
     def field(self, name: str) -> str | None:
         """A WARC header value (case-insensitive), or None."""
@@ -107,6 +112,15 @@ def _digest_problems(fields: dict[str, str], block: bytes, has_http: bool) -> tu
     return tuple(problems)
 
 
+def _warc_fields(block: bytes) -> tuple[tuple[str, str], ...]:
+    pairs = []
+    for line in block.decode("utf-8", "replace").split("\r\n"):
+        key, colon, value = line.partition(":")
+        if colon:
+            pairs.append((key.strip(), value.strip()))
+    return tuple(pairs)
+
+
 def _parse(offset: int, length: int, content: bytes) -> WarcRecordInfo | None:
     head, sep, rest = content.partition(b"\r\n\r\n")
     if not sep or not head.startswith(b"WARC/"):
@@ -122,9 +136,11 @@ def _parse(offset: int, length: int, content: bytes) -> WarcRecordInfo | None:
     block_length = int(declared)
     if len(rest) != block_length + 4 or rest[block_length:] != b"\r\n\r\n":
         return None
+    block = rest[:block_length]
     record = next(iter(ArchiveIterator(BytesIO(content), check_digests=False)))
     lookup = dict((k.lower(), v) for k, v in fields)
     http = record.http_headers
+    http_head, _, payload = block.partition(b"\r\n\r\n") if http is not None else (b"", b"", block)
     status = method = None
     headers: tuple[tuple[str, str], ...] = ()
     if http is not None:
@@ -148,6 +164,11 @@ def _parse(offset: int, length: int, content: bytes) -> WarcRecordInfo | None:
         http_headers=headers,
         fields=tuple(fields),
         digest_problems=_digest_problems(lookup, rest[:block_length], http is not None),
+        warc_version=head.split(b"\r\n", 1)[0].decode("ascii", "replace"),
+        http_first_line=http_head.split(b"\r\n", 1)[0].decode("latin-1") if http else None,
+        payload_length=len(payload),
+        payload_prefix=payload[:8],
+        warcinfo=_warc_fields(block) if lookup.get("warc-type") == "warcinfo" else (),
     )
 
 

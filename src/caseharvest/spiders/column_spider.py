@@ -95,6 +95,8 @@ class ColumnSpider(scrapy.Spider):
         self.covered = 0
         self.total_record = 0
         self.groups_requested = 0
+        self.top_read_at_total = 0
+        self.top_rechecks = 0
         self.use_get_paging = False
 
     @classmethod
@@ -150,7 +152,7 @@ class ColumnSpider(scrapy.Spider):
                 "empty; refusing to report 'nothing new'"
             )
         self.column = column
-        self.total_record = column.total_record
+        self.total_record = self.top_read_at_total = column.total_record
         self.run.summary.total_record = column.total_record
         yield from self._requisites(response)
         yield from self._cases(column.first_group.records)
@@ -161,6 +163,7 @@ class ColumnSpider(scrapy.Spider):
         column = self.column
         assert column is not None
         if self.covered >= self.total_record:
+            yield from self._recheck_top()
             return
         if self._limit_reached():
             logger.info("--limit reached: not reading further listing groups")
@@ -189,7 +192,32 @@ class ColumnSpider(scrapy.Spider):
                 url, self.parse_group, "listing", formdata=form, meta=meta, priority=10
             )
 
-    def _get_group(self, start: int, meta: dict[str, int]) -> Request:
+    def _recheck_top(self) -> Iterator[Request]:
+        """Read the top of the listing again when records were added while it was walked.
+
+        New cases appear at the top, which was read first; the walk down only sees the old
+        records shifted. Bounded, so a column edited without pause cannot keep us here.
+        """
+        column = self.column
+        assert column is not None
+        if self.total_record <= self.top_read_at_total or self.top_rechecks >= 3:
+            return
+        self.top_rechecks += 1
+        self.top_read_at_total = self.total_record
+        logger.info(
+            "totalrecord grew to %s while reading: reading the top again", self.total_record
+        )
+        meta = {"start": 1, "end": column.group_records, "recheck": True}
+        if self.use_get_paging:
+            request = self._get_group(1, meta)
+        else:
+            url, form = column.post_request(1, column.group_records)
+            request = self._request(
+                url, self.parse_group, "listing", formdata=form, meta=meta, priority=10
+            )
+        yield request.replace(dont_filter=True)
+
+    def _get_group(self, start: int, meta: dict[str, Any]) -> Request:
         column = self.column
         assert column is not None
         url = column.get_request((start - 1) // column.group_records + 1)
@@ -242,7 +270,8 @@ class ColumnSpider(scrapy.Spider):
                 f"{self.total_record}"
             )
         yield from self._cases(group.records)
-        self.covered = max(end, 0)
+        if not response.meta.get("recheck"):
+            self.covered = max(end, 0)
         yield from self._next_group(group)
 
     # -- cases ----------------------------------------------------------------------------------
