@@ -40,6 +40,21 @@ class ArchiveLock:
         os.pwrite(fd, holder.encode("utf-8"), 0)
         self._fd = fd
 
+    def held_by(self) -> str | None:
+        """Who holds the lock now (another process), or None when it is free."""
+        if not self.path.exists():
+            return None
+        fd = os.open(self.path, os.O_RDONLY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return os.pread(fd, 4096, 0).decode("utf-8", "replace").strip() or "unknown"
+        else:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            return None
+        finally:
+            os.close(fd)
+
     def release(self) -> None:
         if self._fd is not None:
             os.ftruncate(self._fd, 0)

@@ -61,6 +61,14 @@ class CasePipeline:
     def archive_case(self, case: CaseFetched) -> None:
         """Everything that happens to one fetched case page."""
         run, summary = self.run, self.run.summary
+        is_revisit = case.capture.record.record_type == "revisit"
+        if (case.not_modified or is_revisit) and run.catalog.latest_version(
+            run.profile.name, case.url
+        ):
+            # Same bytes as the archived version (304, or identical payload): same content.
+            summary.unchanged += 1
+            self._note(case, "archived", None)
+            return
         try:
             page = extract_page(
                 case.body, case.url, rules=run.profile.extraction, content_type=case.content_type

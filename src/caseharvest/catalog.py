@@ -229,6 +229,13 @@ class Catalog:
             is not None
         )
 
+    def archived_urls(self) -> set[str]:
+        """URLs the archive holds a 200 capture of (response or revisit)."""
+        return {
+            row["url"]
+            for row in self._db.execute("SELECT DISTINCT url FROM captures WHERE status = 200")
+        }
+
     def latest_original(self, url: str, method: str = "GET") -> CaptureRow | None:
         """Newest 200 ``response`` record for *url*: what a revisit may refer to."""
         row = self._db.execute(
@@ -306,6 +313,26 @@ class Catalog:
                 "at": at,
             },
         )
+
+    def set_withdrawn(self, site: str, url: str, at: str | None) -> bool:
+        """Mark a case withdrawn from the site (or, with None, listed again); True if changed."""
+        cursor = self._db.execute(
+            "UPDATE cases SET withdrawn_at = ? WHERE site = ? AND url = ?"
+            " AND withdrawn_at IS NOT ?",
+            (at, site, url, at),
+        )
+        return cursor.rowcount > 0
+
+    def last_full_walk(self, site: str) -> str | None:
+        """Start time of the newest run that read the site's whole listing, or None."""
+        for row in self._db.execute(
+            "SELECT started_at, summary FROM runs WHERE site = ? AND summary IS NOT NULL"
+            " ORDER BY started_at DESC",
+            (site,),
+        ):
+            if json.loads(row["summary"]).get("full_walk"):
+                return str(row["started_at"])
+        return None
 
     def add_version(
         self,

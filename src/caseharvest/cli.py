@@ -129,6 +129,11 @@ def cli() -> None:
 @click.option("--limit", type=click.IntRange(min=0), default=0, help="Fetch at most N new cases.")
 @click.option("--full", is_flag=True, help="Walk the whole listing even if nothing looks new.")
 @click.option(
+    "--revalidate",
+    is_flag=True,
+    help="Ask the site whether each known case changed (conditional requests).",
+)
+@click.option(
     "-s",
     "--set",
     "setting",
@@ -143,6 +148,7 @@ def fetch(
     archive: Path,
     limit: int,
     full: bool,
+    revalidate: bool,
     setting: tuple[str, ...],
     quiet: bool,
     verbose: bool,
@@ -156,7 +162,16 @@ def fetch(
     overrides = _parse_settings(setting)
     if "CASEHARVEST_ARCHIVE" in overrides:
         archive = Path(overrides.pop("CASEHARVEST_ARCHIVE"))
-    exit_code = _fetch(_profiles(sites), archive, overrides, limit, full, quiet, verbose)
+    exit_code = _fetch(
+        _profiles(sites),
+        archive,
+        overrides,
+        limit=limit,
+        full=full,
+        revalidate=revalidate,
+        quiet=quiet,
+        verbose=verbose,
+    )
     sys.exit(exit_code)
 
 
@@ -164,10 +179,12 @@ def _fetch(
     profiles: Sequence[SiteProfile],
     archive: Path,
     overrides: dict[str, str],
-    limit: int,
-    full: bool,
-    quiet: bool,
-    verbose: bool,
+    *,
+    limit: int = 0,
+    full: bool = False,
+    revalidate: bool = False,
+    quiet: bool = False,
+    verbose: bool = False,
 ) -> int:
     from caseharvest.runner import FetchUsageError, run_fetch
 
@@ -183,6 +200,7 @@ def _fetch(
             overrides=overrides,
             limit=limit,
             full=full,
+            revalidate=revalidate,
             progress=_progress_line if show_progress else None,
         )
     except FetchUsageError as exc:
@@ -273,7 +291,7 @@ def demo(archive: Path, cases: int, quiet: bool) -> None:
             "AUTOTHROTTLE_ENABLED": "False",
             "CASEHARVEST_WARCINFO_DESCRIPTION": DEMO_DESCRIPTION,
         }
-        exit_code = _fetch([load_profile("shandong")], archive, overrides, 0, False, quiet, False)
+        exit_code = _fetch([load_profile("shandong")], archive, overrides, quiet=quiet)
     if not quiet:
         layout = ArchiveLayout(archive)
         click.echo("")
@@ -284,6 +302,93 @@ def demo(archive: Path, cases: int, quiet: bool) -> None:
             f"export:       caseharvest export --archive {archive} --format csv -o cases.csv"
         )
     sys.exit(exit_code)
+
+
+@cli.command()
+@_archive_option()
+@click.option(
+    "-n",
+    "--runs",
+    "count",
+    type=click.IntRange(min=1),
+    default=10,
+    show_default=True,
+    help="How many of the latest runs to show.",
+)
+def status(archive: Path, count: int) -> None:
+    """Show the latest runs and the archive's totals; exit 1 when the last run failed."""
+    from caseharvest.archive_lock import ArchiveLock
+    from caseharvest.catalog import Catalog
+
+    catalog = Catalog.for_archive(_existing_archive(archive))
+    try:
+        runs, totals = catalog.runs(count), catalog.totals()
+    finally:
+        catalog.close()
+    running = ArchiveLock(archive).held_by()
+    header = (
+        "run",
+        "started",
+        "ended",
+        "exit",
+        "new",
+        "revised",
+        "unchanged",
+        "failed",
+        "requests",
+    )
+    rows = []
+    for run in runs:
+        summary = run["summary"] or {}
+        if run["exit_code"] is None:
+            outcome = "running" if running and run is runs[0] else "killed"
+        else:
+            outcome = str(run["exit_code"])
+        rows.append(
+            (
+                run["id"],
+                run["started_at"],
+                run["ended_at"] or "-",
+                outcome,
+                *(str(summary.get(key, "-")) for key in ("new", "revised", "unchanged")),
+                str(len(summary.get("failed", {})) if summary else "-"),
+                str(summary.get("requests", "-")),
+            )
+        )
+    widths = [max(len(str(row[i])) for row in (header, *rows)) for i in range(len(header))]
+    for row in (header, *rows):
+        click.echo(
+            "  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True))
+        )
+    click.echo("")
+    click.echo(
+        f"archive {archive}: {totals['archived']} cases archived, {totals['dead']} dead links, "
+        f"{totals['failed']} failed, {totals['versions']} versions, {totals['captures']} "
+        f"captures in {totals['warc_files']} WARC files"
+    )
+    if running:
+        click.echo(f"a run is in progress: {running}")
+    last = rows[0][3] if rows else "0"
+    if last not in ("0", "running"):
+        raise SystemExit(EXIT_FAILED)
+
+
+@cli.command()
+@_archive_option()
+def verify(archive: Path) -> None:
+    """Check every WARC file, catalog entry and text file; exit 1 listing any problem."""
+    from caseharvest.verify import verify_archive
+
+    problems, counts = verify_archive(_existing_archive(archive))
+    for problem in problems:
+        click.echo(f"problem: {problem}", err=True)
+    click.echo(
+        f"checked {counts['warc_files']} WARC files, {counts['captures']} catalog captures, "
+        f"{counts['text_files']} text files: "
+        + (f"{len(problems)} problems" if problems else "all good")
+    )
+    if problems:
+        raise SystemExit(EXIT_FAILED)
 
 
 def main(args: Sequence[str] | None = None) -> None:

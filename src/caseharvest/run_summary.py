@@ -28,6 +28,9 @@ class RunSummary:
     revised: int = 0
     unchanged: int = 0
     known: int = 0
+    revalidated: int = 0
+    withdrawn: list[str] = field(default_factory=list)
+    full_walk: bool = False
     skipped_by_limit: int = 0
     dead: dict[str, str] = field(default_factory=dict)
     failed: dict[str, str] = field(default_factory=dict)

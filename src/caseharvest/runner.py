@@ -6,6 +6,7 @@ import json
 import logging
 import os
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -90,6 +91,7 @@ def run_fetch(
     overrides: Mapping[str, str] | None = None,
     limit: int = 0,
     full: bool = False,
+    revalidate: bool = False,
     progress: Callable[[RunSummary], None] | None = None,
 ) -> RunSummary:
     """Crawl *profile*'s column into *archive*; returns the run's summary.
@@ -104,7 +106,17 @@ def run_fetch(
         run.progress = progress
         _recover_open_files(run)
         settings.set("CASEHARVEST_RUN", run, priority="cmdline")
+        full = (
+            full
+            or settings.getbool("CASEHARVEST_FULL")
+            or _full_walk_due(run, settings.getfloat("CASEHARVEST_FULL_WALK_DAYS"))
+        )
         settings.set("CASEHARVEST_FULL", full, priority="cmdline")
+        settings.set(
+            "CASEHARVEST_REVALIDATE",
+            revalidate or settings.getbool("CASEHARVEST_REVALIDATE"),
+            priority="cmdline",
+        )
         log_handler = _attach_log_file(run.layout.logs / f"{run.run_id}.log", logging.INFO)
         logging.getLogger().setLevel(logging.INFO)
         try:
@@ -135,6 +147,17 @@ def run_fetch(
             log_handler.close()
             run.catalog.close()
     return summary
+
+
+def _full_walk_due(run: ArchiveRun, max_age_days: float) -> bool:
+    """True when the site's listing was never read whole, or not for *max_age_days*."""
+    if not run.catalog.case_urls(run.profile.name):
+        return False  # a first run reads everything anyway
+    last = run.catalog.last_full_walk(run.profile.name)
+    if last is None:
+        return True
+    age = datetime.now(UTC) - datetime.strptime(last, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    return age > timedelta(days=max_age_days)
 
 
 def _recover_open_files(run: ArchiveRun) -> None:

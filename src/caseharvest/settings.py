@@ -18,6 +18,13 @@ CASEHARVEST_ARCHIVE = "archive"
 CASEHARVEST_WARC_MAX_SIZE = 1_000_000_000
 # Stop after this many new cases (0 = no limit); the CLI's --limit sets it.
 CASEHARVEST_LIMIT = 0
+# Walk the whole listing even when it looks like nothing is new (`fetch --full`).
+CASEHARVEST_FULL = False
+# Every run walks the whole listing when the last complete walk is older than this (days):
+# it catches back-dated cases inserted low in the listing, and withdrawn ones.
+CASEHARVEST_FULL_WALK_DAYS = 7
+# Send conditional requests for every known case (`fetch --revalidate`).
+CASEHARVEST_REVALIDATE = False
 # Words written into each warcinfo record's description (the demo marks its content synthetic).
 CASEHARVEST_WARCINFO_DESCRIPTION = ""
 # Fetch page requisites (scripts, stylesheets, images) so archived pages replay as they looked.

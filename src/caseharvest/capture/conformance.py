@@ -112,8 +112,12 @@ def _pair_problems(response: WarcRecordInfo, request: WarcRecordInfo | None) -> 
     return problems
 
 
-def check_warc_file(path: Path) -> list[str]:
-    """Every conformance problem of one ``.warc.gz`` file (empty when it conforms)."""
+def check_warc_file(path: Path, offsets: dict[int, str] | None = None) -> list[str]:
+    """Every conformance problem of one ``.warc.gz`` file (empty when it conforms).
+
+    With *offsets*, also fills it with each whole record's offset and WARC-Record-ID, so a
+    caller can check references into the file without reading it twice.
+    """
     problems: list[str] = []
     records: list[WarcRecordInfo] = []
     for item in iter_records(path):
@@ -123,6 +127,8 @@ def check_warc_file(path: Path) -> list[str]:
             )
             break
         records.append(item)
+        if offsets is not None:
+            offsets[item.offset] = item.record_id
     if not records or records[0].record_type != "warcinfo":
         return [*problems, "the file does not begin with a warcinfo record"]
     warcinfo = records[0]

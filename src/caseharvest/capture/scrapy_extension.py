@@ -30,6 +30,7 @@ from caseharvest.capture.warc_writer import RevisitOf, RotatingWarcWriter, Writt
 logger = logging.getLogger(__name__)
 
 CAPTURE_META_KEY = "caseharvest_capture"
+BODILESS_STATUSES = (204, 304)
 
 RECONSTRUCTED = (
     "HTTP header names are re-cased by the HTTP client; the status line's reason phrase is the "
@@ -64,7 +65,12 @@ def exchange_from_scrapy(request: Request, response: Response) -> HttpExchange:
         request_body=request.body or b"",
         status=response.status,
         response_headers=tuple(
-            (name, value) for name, values in response.headers.items() for value in values
+            (name, value)
+            for name, values in response.headers.items()
+            for value in values
+            # Twisted invents "length 0" for bodiless statuses, and Scrapy turns it into a
+            # Content-Length header the server may never have sent.
+            if not (response.status in BODILESS_STATUSES and name.lower() == b"content-length")
         ),
         response_body=response.body,
         date=datetime.now(UTC),

@@ -20,6 +20,7 @@ from twisted.python.failure import Failure
 
 from caseharvest.archive_run import ArchiveRun, utc_now
 from caseharvest.capture.scrapy_extension import CAPTURE_META_KEY, Capture
+from caseharvest.catalog import CaseRow
 from caseharvest.spiders.hanweb_jpage import (
     CsrfStubError,
     Datastore,
@@ -55,6 +56,7 @@ class CaseFetched:
     content_type: str | None
     capture: Capture
     fetched_at: str
+    not_modified: bool = False  # a 304 to a conditional request: nothing to extract
 
 
 def article_ids(url: str) -> tuple[str, str] | None:
@@ -78,17 +80,22 @@ class ColumnSpider(scrapy.Spider):
 
     name = "column"
 
-    def __init__(self, run: ArchiveRun, full: bool = False, **kwargs: Any) -> None:
+    def __init__(
+        self, run: ArchiveRun, full: bool = False, revalidate: bool = False, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.run = run
         self.profile = run.profile
         self.allowed_domains = list(self.profile.allowed_hosts)
         self.full = full
-        self.known = {
-            url
-            for url, status in run.catalog.case_urls(self.profile.name).items()
-            if status in ("archived", "dead")
-        }
+        self.revalidate = revalidate
+        catalog_cases = run.catalog.cases(self.profile.name)
+        # Known cases are not fetched again (dead links included) unless revalidating.
+        self.known = {case.url for case in catalog_cases if case.status in ("archived", "dead")}
+        self.archived_cases = [case for case in catalog_cases if case.status == "archived"]
+        self.withdrawn = {case.url for case in catalog_cases if case.withdrawn_at}
+        # Requisites (stylesheets, scripts, images) are fetched once per archive.
+        self.archived_urls = run.catalog.archived_urls()
         self.listed: set[str] = set()
         self.new_scheduled = 0
         self.column: JpageColumn | None = None
@@ -105,6 +112,7 @@ class ColumnSpider(scrapy.Spider):
         if run is None:
             raise ValueError("the column spider runs inside `caseharvest fetch`")
         kwargs.setdefault("full", crawler.settings.getbool("CASEHARVEST_FULL"))
+        kwargs.setdefault("revalidate", crawler.settings.getbool("CASEHARVEST_REVALIDATE"))
         spider: ColumnSpider = super().from_crawler(crawler, *args, run=run, **kwargs)
         spider.fetch_requisites = crawler.settings.getbool("CASEHARVEST_REQUISITES", True)
         return spider
@@ -120,6 +128,28 @@ class ColumnSpider(scrapy.Spider):
 
     async def start(self) -> AsyncIterator[Request]:
         yield self._request(self.profile.column.url, self.parse_column, "listing", priority=10)
+        if self.revalidate:
+            for case in self.archived_cases:
+                yield self._revalidation(case)
+
+    def _revalidation(self, case: CaseRow) -> Request:
+        """A conditional GET for a known case, validators taken from its last capture."""
+        headers = {}
+        original = self.run.catalog.latest_original(case.url)
+        if original is not None and original.etag:
+            headers["If-None-Match"] = original.etag
+        if original is not None and original.last_modified:
+            headers["If-Modified-Since"] = original.last_modified
+        metadata = case.metadata or {}
+        record = ListingRecord(case.url, metadata.get("title") or "", metadata.get("published"))
+        self.run.summary.revalidated += 1
+        return self._request(
+            case.url,
+            self.parse_case,
+            "case",
+            headers=headers,
+            meta={"listing": record, "handle_httpstatus_list": [304, *ERROR_STATUSES]},
+        )
 
     def _fatal(self, message: str) -> CloseSpider:
         """Record a cause that ends the run with exit 1; the caller raises what this returns."""
@@ -154,6 +184,12 @@ class ColumnSpider(scrapy.Spider):
         self.column = column
         self.total_record = self.top_read_at_total = column.total_record
         self.run.summary.total_record = column.total_record
+        if len(self.known) >= 10 and column.total_record < len(self.known) / 2:
+            raise self._fatal(
+                f"column page {response.url} reports totalRecord {column.total_record}, far "
+                f"below the {len(self.known)} cases this archive knows: the listing looks "
+                "broken or truncated; refusing to treat it as the column"
+            )
         yield from self._requisites(response)
         yield from self._cases(column.first_group.records)
         self.covered = column.group_records
@@ -163,6 +199,7 @@ class ColumnSpider(scrapy.Spider):
         column = self.column
         assert column is not None
         if self.covered >= self.total_record:
+            self.run.summary.full_walk = True
             yield from self._recheck_top()
             return
         if self._limit_reached():
@@ -290,6 +327,10 @@ class ColumnSpider(scrapy.Spider):
             if not self.profile.allows(url):
                 summary.warn(f"listed case on a host the profile does not allow: {url}")
                 continue
+            if url in self.withdrawn and self.run.catalog.set_withdrawn(
+                self.profile.name, url, None
+            ):
+                summary.warn(f"{url} is listed again after being withdrawn")
             if url in self.known:
                 summary.known += 1
                 continue
@@ -309,12 +350,18 @@ class ColumnSpider(scrapy.Spider):
             return
         column_id, article_id = ids
         summary = self.run.summary
+        if response.status in DEAD_STATUSES and url in self.known:
+            self._withdraw(url, f"answers HTTP {response.status}")
+            return
         if response.status in DEAD_STATUSES:
             summary.dead[url] = f"HTTP {response.status}"
             self._note_case(url, article_id, "dead", f"HTTP {response.status}", record)
             return
-        if response.status != 200:
+        if response.status not in (200, 304):
             self._case_failed(url, f"HTTP {response.status}", article_id, record)
+            return
+        if response.status == 304:
+            yield self._case_item(url, article_id, column_id, record, response)
             return
         yield from self._requisites(response)
         for _name, link in attachment_links(response.text, response.url):
@@ -322,8 +369,13 @@ class ColumnSpider(scrapy.Spider):
                 yield self._request(
                     link, self.parse_attachment, "attachment", meta={"case": url}, priority=-1
                 )
+        yield self._case_item(url, article_id, column_id, record, response)
+
+    def _case_item(
+        self, url: str, article_id: str, column_id: str, record: ListingRecord, response: Response
+    ) -> CaseFetched:
         content_type = response.headers.get(b"Content-Type")
-        yield CaseFetched(
+        return CaseFetched(
             url=url,
             article_id=article_id,
             column_id=column_id,
@@ -332,7 +384,23 @@ class ColumnSpider(scrapy.Spider):
             content_type=content_type.decode("latin-1") if content_type else None,
             capture=response.meta[CAPTURE_META_KEY],
             fetched_at=utc_now(),
+            not_modified=response.status == 304,
         )
+
+    def _withdraw(self, url: str, why: str) -> None:
+        """A known case the site no longer has: keep everything archived, note when it went."""
+        if self.run.catalog.set_withdrawn(self.profile.name, url, utc_now()):
+            self.run.summary.withdrawn.append(url)
+            self.run.summary.warn(f"{url} withdrawn from the site ({why}); its archive stays")
+        self.run.catalog.commit()
+
+    def closed(self, reason: str) -> None:
+        """After a complete listing walk, known cases no longer listed are withdrawn."""
+        if reason != "finished" or not self.run.summary.full_walk or self.run.summary.fatal:
+            return
+        for case in self.archived_cases:
+            if case.url not in self.listed and not case.withdrawn_at:
+                self._withdraw(case.url, "no longer in the column's listing")
 
     def _note_case(
         self,
@@ -373,7 +441,7 @@ class ColumnSpider(scrapy.Spider):
         if not self.fetch_requisites:
             return
         for url in page_requisites(response.text, response.url):
-            if self.profile.allows(url):
+            if self.profile.allows(url) and url not in self.archived_urls:
                 yield self._request(url, self.parse_requisite, "requisite", priority=-2)
 
     def parse_attachment(self, response: Response) -> None:
@@ -398,7 +466,7 @@ class ColumnSpider(scrapy.Spider):
         if b"text/css" in content_type or response.url.lower().endswith(".css"):
             css = response.body.decode("utf-8", errors="replace")
             for url in css_references(css, response.url):
-                if self.profile.allows(url):
+                if self.profile.allows(url) and url not in self.archived_urls:
                     yield self._request(url, self.parse_requisite, "requisite", priority=-2)
 
     # -- errors -----------------------------------------------------------------------------------
