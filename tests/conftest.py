@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -87,3 +88,11 @@ def default_crawl(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Crawl]:
     folder = tmp_path_factory.mktemp("default-crawl")
     with ReplicaServer(ReplicaConfig(), log_path=folder / "replica.jsonl") as replica:
         yield fetch(folder / "archive", replica)
+
+
+@pytest.fixture
+def default_crawl_copy(default_crawl: Crawl, tmp_path: Path) -> Path:
+    """A private copy of the default crawl's archive, for tests that change or break it."""
+    copy = tmp_path / "archive-copy"
+    shutil.copytree(default_crawl.archive, copy)
+    return copy
