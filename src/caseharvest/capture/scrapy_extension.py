@@ -11,7 +11,6 @@ import base64
 import hashlib
 import logging
 import platform
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.metadata import version
 from typing import Any
@@ -25,7 +24,8 @@ from scrapy.http import Response
 from caseharvest import __version__
 from caseharvest.archive_run import ArchiveRun
 from caseharvest.capture.exchange import HttpExchange
-from caseharvest.capture.warc_writer import RevisitOf, RotatingWarcWriter, WrittenRecord
+from caseharvest.capture.warc_writer import RevisitOf, RotatingWarcWriter
+from caseharvest.case_store import Capture
 
 logger = logging.getLogger(__name__)
 
@@ -39,14 +39,6 @@ RECONSTRUCTED = (
     "records add Host and Content-Length as the client sends them. Status codes, header values "
     "(repeats kept, in order per name) and body bytes (still content-encoded) are as received."
 )
-
-
-@dataclass(frozen=True)
-class Capture:
-    """What the spider and pipeline learn about a fetch's WARC record."""
-
-    capture_id: int
-    record: WrittenRecord
 
 
 def payload_digest(body: bytes) -> str:

@@ -7,7 +7,6 @@ import logging
 import math
 import re
 from collections.abc import AsyncIterator, Iterable, Iterator
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urldefrag
 
@@ -19,7 +18,8 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from caseharvest.archive_run import ArchiveRun, utc_now
-from caseharvest.capture.scrapy_extension import CAPTURE_META_KEY, Capture
+from caseharvest.capture.scrapy_extension import CAPTURE_META_KEY
+from caseharvest.case_store import Capture, CaseFetched
 from caseharvest.catalog import CaseRow
 from caseharvest.spiders.hanweb_jpage import (
     CsrfStubError,
@@ -42,21 +42,6 @@ ARTICLE_URL = re.compile(r"/art_(?P<column>\d+)_(?P<article>\d+)\.html?$")
 DEAD_STATUSES = (404, 410)
 # A fallback from POST to the GET form of dataproxy.jsp happens on these answers.
 POST_REFUSED_STATUSES = (400, 403, 404, 405, 415, 501)
-
-
-@dataclass(frozen=True)
-class CaseFetched:
-    """A case page as fetched, handed to the case pipeline."""
-
-    url: str
-    article_id: str
-    column_id: str
-    listing: ListingRecord
-    body: bytes
-    content_type: str | None
-    capture: Capture
-    fetched_at: str
-    not_modified: bool = False  # a 304 to a conditional request: nothing to extract
 
 
 def article_ids(url: str) -> tuple[str, str] | None:
@@ -351,7 +336,10 @@ class ColumnSpider(scrapy.Spider):
         column_id, article_id = ids
         summary = self.run.summary
         if response.status in DEAD_STATUSES and url in self.known:
-            self._withdraw(url, f"answers HTTP {response.status}")
+            capture: Capture = response.meta[CAPTURE_META_KEY]
+            self._withdraw(
+                url, f"answers HTTP {response.status}", at=capture.record.warc_date[:19] + "Z"
+            )
             return
         if response.status in DEAD_STATUSES:
             summary.dead[url] = f"HTTP {response.status}"
@@ -383,13 +371,12 @@ class ColumnSpider(scrapy.Spider):
             body=response.body,
             content_type=content_type.decode("latin-1") if content_type else None,
             capture=response.meta[CAPTURE_META_KEY],
-            fetched_at=utc_now(),
             not_modified=response.status == 304,
         )
 
-    def _withdraw(self, url: str, why: str) -> None:
+    def _withdraw(self, url: str, why: str, at: str | None = None) -> None:
         """A known case the site no longer has: keep everything archived, note when it went."""
-        if self.run.catalog.set_withdrawn(self.profile.name, url, utc_now()):
+        if self.run.catalog.set_withdrawn(self.profile.name, url, at or utc_now()):
             self.run.summary.withdrawn.append(url)
             self.run.summary.warn(f"{url} withdrawn from the site ({why}); its archive stays")
         self.run.catalog.commit()
