@@ -45,12 +45,14 @@ class ArchiveRun:
         self.summary.site = self.profile.name
 
     @classmethod
-    def open(cls, profile: SiteProfile, archive: Path, *, limit: int = 0) -> ArchiveRun:
-        """Open the archive's catalog and start a run in it."""
+    def open(
+        cls, profile: SiteProfile, archive: Path, *, limit: int = 0, command: str = "fetch"
+    ) -> ArchiveRun:
+        """Open the archive's catalog and start a run of *command* in it."""
         layout = ArchiveLayout(archive)
         run = cls(profile=profile, layout=layout, catalog=Catalog(layout.catalog), limit=limit)
         run.summary.started_at = utc_now()
-        run.catalog.begin_run(run.run_id, profile.name, "fetch", run.summary.started_at)
+        run.catalog.begin_run(run.run_id, profile.name, command, run.summary.started_at)
         return run
 
     def finish(self) -> RunSummary:

@@ -230,12 +230,27 @@ def _fetch(
     default=None,
     help="Write to FILE instead of standard output.",
 )
+@click.option(
+    "--wacz",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    metavar="FILE",
+    help="Instead of rows, package the WARC files, their index and a page per case as WACZ.",
+)
 def export(
-    archive: Path, fmt: str, site: str | None, all_versions: bool, output: Path | None
+    archive: Path,
+    fmt: str,
+    site: str | None,
+    all_versions: bool,
+    output: Path | None,
+    wacz: Path | None,
 ) -> None:
     """Print one row per archived case: its metadata and clean text, newest first."""
     from caseharvest.export import export_rows, write_csv, write_jsonl
 
+    if wacz is not None:
+        _export_wacz(_existing_archive(archive), wacz, site, output)
+        return
     rows = export_rows(_existing_archive(archive), site=site, all_versions=all_versions)
     write: Callable[[list[dict[str, Any]], IO[str]], None] = (
         write_csv if fmt == "csv" else write_jsonl
@@ -251,6 +266,70 @@ def export(
         with output.open("w", encoding=encoding, newline="") as out:
             write(rows, out)
         click.echo(f"wrote {len(rows)} cases to {output}", err=True)
+
+
+def _export_wacz(archive: Path, wacz: Path, site: str | None, output: Path | None) -> None:
+    from caseharvest.wacz_export import NothingToExportError, write_wacz
+
+    if output is not None:
+        raise click.UsageError("--wacz writes a package, not rows: drop -o/--output")
+    try:
+        summary = write_wacz(archive, wacz, site=site)
+    except NothingToExportError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(
+        f"wrote {wacz}: {summary.warc_files} WARC files, {summary.pages} pages, "
+        f"{summary.index_lines} index lines",
+        err=True,
+    )
+
+
+@cli.command()
+@_archive_option()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--port",
+    type=click.IntRange(min=0, max=65535),
+    default=8080,
+    show_default=True,
+    help="Port to listen on (0: any free port).",
+)
+@click.option(
+    "--pywb",
+    type=click.Path(exists=True, path_type=Path),
+    default=None,
+    metavar="PATH",
+    help="pywb's `wayback` command, or the venv holding it (default: on PATH, else set up "
+    "once in ~/.cache/caseharvest/tools-venv).",
+)
+def serve(archive: Path, host: str, port: int, pywb: Path | None) -> None:
+    """Browse the archive through pywb until interrupted (Ctrl-C).
+
+    pywb runs from its own environment, as a subprocess: it would break Scrapy's Brotli
+    decoding if both shared one.
+    """
+    from caseharvest.serve.pywb_collection import NothingToServeError
+    from caseharvest.serve.tools_venv import ToolsSetupError, resolve_tool
+    from caseharvest.serve.wayback_server import (
+        ArchivedPage,
+        WaybackServer,
+        WaybackStartError,
+        serve_archive,
+    )
+
+    def announce(server: WaybackServer, pages: list[ArchivedPage]) -> None:
+        click.echo(f"pywb serves the archive at {server.base_url}")
+        for page in pages:
+            click.echo(f"column page of {page.site}: {page.replay_url}")
+        click.echo("Ctrl-C stops it.")
+
+    archive = _existing_archive(archive)
+    try:
+        wayback = resolve_tool("wayback", pywb, report=lambda m: click.echo(m, err=True))
+        code = serve_archive(archive, wayback, host=host, port=port, announce=announce)
+    except (NothingToServeError, ToolsSetupError, WaybackStartError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    sys.exit(code)
 
 
 @cli.command()
@@ -302,6 +381,47 @@ def demo(archive: Path, cases: int, quiet: bool) -> None:
             f"export:       caseharvest export --archive {archive} --format csv -o cases.csv"
         )
     sys.exit(exit_code)
+
+
+@cli.command()
+@click.argument("sources", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@_archive_option()
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Extraction processes (default: one per core).",
+)
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
+def replay(sources: tuple[Path, ...], archive: Path, workers: int | None, quiet: bool) -> None:
+    """Rebuild text, metadata and catalog in --archive from WARC files, offline.
+
+    SOURCES are WARC files or folders holding them (e.g. archive/warc).
+    """
+    from caseharvest.replay import ReplayError, find_warc_files
+    from caseharvest.replay import replay as run_replay
+    from caseharvest.runner import write_run_report_for
+
+    try:
+        total = sum(path.stat().st_size for path in find_warc_files(list(sources)))
+        if not quiet and sys.stderr.isatty():
+            with click.progressbar(length=total, label="replaying", file=sys.stderr) as bar:
+                read = [0]
+
+                def advance(done: int) -> None:
+                    bar.update(done - read[0])
+                    read[0] = done
+
+                summary = run_replay(list(sources), archive, workers=workers, progress=advance)
+        else:
+            summary = run_replay(list(sources), archive, workers=workers)
+    except ReplayError as exc:
+        raise click.UsageError(str(exc)) from exc
+    write_run_report_for(archive, summary)
+    if not quiet:
+        _print_summary(summary)
+    _report_failure(summary)
+    sys.exit(summary.exit_code)
 
 
 @cli.command()

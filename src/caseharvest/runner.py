@@ -16,6 +16,7 @@ from twisted.python.failure import Failure
 
 from caseharvest import __version__
 from caseharvest import settings as default_settings
+from caseharvest.archive_layout import ArchiveLayout
 from caseharvest.archive_lock import ArchiveLock
 from caseharvest.archive_run import ArchiveRun
 from caseharvest.capture.recovery import recover_open_files, register_recovered
@@ -189,9 +190,12 @@ def _crawl_failed(failure: Failure, run: ArchiveRun) -> None:
 
 def write_run_report(run: ArchiveRun) -> Path:
     """``<archive>/runs/<run-id>.json``: the summary, for monitoring and `status`."""
-    path = run.layout.runs / f"{run.run_id}.json"
-    write_atomically(
-        path,
-        (json.dumps(run.summary.as_dict(), ensure_ascii=False, indent=2) + "\n").encode("utf-8"),
-    )
+    return write_run_report_for(run.layout.root, run.summary)
+
+
+def write_run_report_for(archive: Path, summary: RunSummary) -> Path:
+    """Write the run report of *summary* into *archive*'s ``runs/`` folder."""
+    path = ArchiveLayout(archive).runs / f"{summary.run_id}.json"
+    report = json.dumps(summary.as_dict(), ensure_ascii=False, indent=2) + "\n"
+    write_atomically(path, report.encode("utf-8"))
     return path
