@@ -96,3 +96,16 @@ def default_crawl_copy(default_crawl: Crawl, tmp_path: Path) -> Path:
     copy = tmp_path / "archive-copy"
     shutil.copytree(default_crawl.archive, copy)
     return copy
+
+
+@pytest.fixture
+def revised_archive(start_replica: Callable[..., ReplicaServer], tmp_path: Path) -> Iterator[Crawl]:
+    """An archive with two runs and a case in two versions (the replica stopped after)."""
+    replica = start_replica()
+    archive = tmp_path / "fetched"
+    assert fetch(archive, replica).result.returncode == 0
+    replica.site.revise(replica.site.listed()[7].article_id)
+    crawl = fetch(archive, replica, "--revalidate")
+    assert crawl.result.returncode == 0, crawl.result.stderr
+    replica.stop()
+    yield crawl

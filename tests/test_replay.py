@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from caseharvest.cli import cli
-from caseharvest.replica import ReplicaServer
-from tests.conftest import Crawl, fetch
+from tests.conftest import Crawl
 
 
 def export(archive: Path) -> list[dict[str, Any]]:
@@ -40,19 +39,6 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[object]]:
     monkeypatch.setattr(socket.socket, "connect", guarded)
     monkeypatch.setattr(socket.socket, "connect_ex", guarded)
     yield attempts
-
-
-@pytest.fixture
-def revised_archive(start_replica: Callable[..., ReplicaServer], tmp_path: Path) -> Iterator[Crawl]:
-    """An archive with two runs and a case in two versions (the replica stopped after)."""
-    replica = start_replica()
-    archive = tmp_path / "fetched"
-    assert fetch(archive, replica).result.returncode == 0
-    replica.site.revise(replica.site.listed()[7].article_id)
-    crawl = fetch(archive, replica, "--revalidate")
-    assert crawl.result.returncode == 0, crawl.result.stderr
-    replica.stop()
-    yield crawl
 
 
 def test_replay_rebuilds_the_same_archive_offline(

@@ -222,12 +222,16 @@ class Catalog:
         assert cursor.lastrowid is not None
         return cursor.lastrowid
 
+    def capture_id(self, record_id: str) -> int | None:
+        """Id of the capture with this WARC-Record-ID, or None."""
+        row = self._db.execute(
+            "SELECT id FROM captures WHERE record_id = ?", (record_id,)
+        ).fetchone()
+        return int(row["id"]) if row else None
+
     def has_record(self, record_id: str) -> bool:
         """True when a capture with this WARC-Record-ID is registered."""
-        return (
-            self._db.execute("SELECT 1 FROM captures WHERE record_id = ?", (record_id,)).fetchone()
-            is not None
-        )
+        return self.capture_id(record_id) is not None
 
     def archived_urls(self) -> set[str]:
         """URLs the archive holds a 200 capture of (response or revisit)."""

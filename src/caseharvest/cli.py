@@ -106,6 +106,8 @@ def _print_summary(summary: RunSummary) -> None:
         click.echo(f"    {name}")
     for url, reason in summary.dead.items():
         click.echo(f"  dead: {url} ({reason})")
+    for miss in summary.misses:
+        click.echo(f"  not in the archive: {miss}")
     for message in summary.warnings:
         click.echo(f"  warning: {message}")
 
@@ -134,6 +136,21 @@ def cli() -> None:
     help="Ask the site whether each known case changed (conditional requests).",
 )
 @click.option(
+    "--from-warc",
+    "from_warc",
+    multiple=True,
+    type=click.Path(exists=True, path_type=Path),
+    help="Answer every request from these WARC files or folders, not the network (repeatable).",
+)
+@click.option(
+    "--at",
+    "at",
+    default=None,
+    metavar="TIMESTAMP",
+    help="With --from-warc: the captures current at this time (YYYYMMDDhhmmss or a "
+    "prefix); default the latest.",
+)
+@click.option(
     "-s",
     "--set",
     "setting",
@@ -149,6 +166,8 @@ def fetch(
     limit: int,
     full: bool,
     revalidate: bool,
+    from_warc: tuple[Path, ...],
+    at: str | None,
     setting: tuple[str, ...],
     quiet: bool,
     verbose: bool,
@@ -162,15 +181,19 @@ def fetch(
     overrides = _parse_settings(setting)
     if "CASEHARVEST_ARCHIVE" in overrides:
         archive = Path(overrides.pop("CASEHARVEST_ARCHIVE"))
+    if at and not from_warc:
+        raise click.UsageError("--at picks captures for --from-warc; add --from-warc SOURCE")
     exit_code = _fetch(
         _profiles(sites),
         archive,
         overrides,
+        quiet=quiet,
+        verbose=verbose,
         limit=limit,
         full=full,
         revalidate=revalidate,
-        quiet=quiet,
-        verbose=verbose,
+        from_warc=list(from_warc),
+        at=at,
     )
     sys.exit(exit_code)
 
@@ -180,12 +203,11 @@ def _fetch(
     archive: Path,
     overrides: dict[str, str],
     *,
-    limit: int = 0,
-    full: bool = False,
-    revalidate: bool = False,
     quiet: bool = False,
     verbose: bool = False,
+    **run_options: Any,
 ) -> int:
+    """Run one fetch (options as :func:`caseharvest.runner.run_fetch` takes them)."""
     from caseharvest.runner import FetchUsageError, run_fetch
 
     if len(profiles) > 1:
@@ -198,10 +220,8 @@ def _fetch(
             profiles[0],
             archive,
             overrides=overrides,
-            limit=limit,
-            full=full,
-            revalidate=revalidate,
             progress=_progress_line if show_progress else None,
+            **run_options,
         )
     except FetchUsageError as exc:
         raise click.UsageError(str(exc)) from exc
@@ -308,7 +328,7 @@ def serve(archive: Path, host: str, port: int, pywb: Path | None) -> None:
     pywb runs from its own environment, as a subprocess: it would break Scrapy's Brotli
     decoding if both shared one.
     """
-    from caseharvest.serve.pywb_collection import NothingToServeError
+    from caseharvest.serve.pywb_collection import NothingToServeError, prepare_collection
     from caseharvest.serve.tools_venv import ToolsSetupError, resolve_tool
     from caseharvest.serve.wayback_server import (
         ArchivedPage,
@@ -325,8 +345,12 @@ def serve(archive: Path, host: str, port: int, pywb: Path | None) -> None:
 
     archive = _existing_archive(archive)
     try:
+        # The collection first: an archive with nothing to serve needs no pywb set up.
+        collection = prepare_collection(archive)
         wayback = resolve_tool("wayback", pywb, report=lambda m: click.echo(m, err=True))
-        code = serve_archive(archive, wayback, host=host, port=port, announce=announce)
+        code = serve_archive(
+            archive, wayback, host=host, port=port, announce=announce, collection=collection
+        )
     except (NothingToServeError, ToolsSetupError, WaybackStartError) as exc:
         raise click.ClickException(str(exc)) from exc
     sys.exit(code)

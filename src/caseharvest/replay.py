@@ -125,14 +125,29 @@ def read_responses(path: Path) -> Iterator[ReplayedResponse]:
                 pending = None
 
 
-def _link_or_copy(source: Path, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if target.exists():
-        return
-    try:
-        os.link(source, target)  # same bytes, no second copy on disk
-    except OSError:
-        shutil.copy2(source, target)
+def refuse_archive_holding(files: list[Path], archive: Path) -> None:
+    """Raise when the *archive* folder holds one of *files*: it would read what it writes."""
+    target = archive.resolve()
+    for path in files:
+        if target == path.resolve() or target in path.resolve().parents:
+            raise ReplayError(
+                f"--archive {archive} holds the source {path}: use another --archive folder"
+            )
+
+
+def link_into_archive(files: list[Path], archive: Path, site: str) -> None:
+    """Make *files* part of *archive* (``warc/<site>/``): hard links, else copies."""
+    refuse_archive_holding(files, archive)
+    folder = ArchiveLayout(archive).warc_dir(site)
+    folder.mkdir(parents=True, exist_ok=True)
+    for path in files:
+        linked = folder / path.name
+        if linked.exists():
+            continue
+        try:
+            os.link(path, linked)  # same bytes, no second copy on disk
+        except OSError:
+            shutil.copy2(path, linked)
 
 
 class _Window:
@@ -182,12 +197,7 @@ def replay(
     whole. *progress* is called with the number of WARC bytes read so far.
     """
     files = find_warc_files(sources)
-    target = archive.resolve()
-    for path in files:
-        if target == path.resolve() or target in path.resolve().parents:
-            raise ReplayError(
-                f"--archive {archive} holds the source {path}: replay into another folder"
-            )
+    refuse_archive_holding(files, archive)
     layout = ArchiveLayout(archive)
     if layout.catalog.exists():
         raise ReplayError(
@@ -199,7 +209,7 @@ def replay(
         raise ReplayError("replay one site at a time: the sources hold several sites' files")
     profile = next(iter(profiles.values()))
     workers = workers or os.cpu_count() or 1
-    archive.mkdir(parents=True, exist_ok=True)
+    link_into_archive(files, archive, profile.name)
     with ArchiveLock(archive):
         run = ArchiveRun.open(profile, archive, command="replay")
         try:
@@ -224,7 +234,6 @@ def _replay_files(
     seen: set[str] = set()
     errors: dict[str, str] = {}
     for path in files:
-        _link_or_copy(path, run.layout.warc_dir(profile.name) / path.name)
         for response in read_responses(path):
             summary.requests += 1
             summary.records[response.record_type] = summary.records.get(response.record_type, 0) + 1

@@ -42,6 +42,7 @@ class RunSummary:
     records: dict[str, int] = field(default_factory=dict)
     warc_files: list[str] = field(default_factory=list)
     attachments: int = 0
+    misses: list[str] = field(default_factory=list)  # `--from-warc`: not in the archive
     requisites: int = 0
     signal: int | None = None
 
@@ -59,13 +60,17 @@ class RunSummary:
         """0 when everything listed was archived or recorded dead; 1 otherwise; signals win."""
         if self.signal is not None:
             return EXIT_SIGINT if self.signal == 2 else EXIT_SIGTERM
-        if self.fatal or self.failed:
+        if self.fatal or self.failed or self.misses:
             return EXIT_FAILED
         return EXIT_OK
 
     def causes(self) -> list[str]:
         """Every reason the run failed, one line each."""
-        return [*self.fatal, *(f"{url}: {reason}" for url, reason in self.failed.items())]
+        return [
+            *self.fatal,
+            *(f"{url}: {reason}" for url, reason in self.failed.items()),
+            *(f"not in the archive: {miss}" for miss in self.misses),
+        ]
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form for the run report and the catalog."""

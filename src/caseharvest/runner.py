@@ -93,6 +93,8 @@ def run_fetch(
     limit: int = 0,
     full: bool = False,
     revalidate: bool = False,
+    from_warc: list[Path] | None = None,
+    at: str | None = None,
     progress: Callable[[RunSummary], None] | None = None,
 ) -> RunSummary:
     """Crawl *profile*'s column into *archive*; returns the run's summary.
@@ -101,6 +103,8 @@ def run_fetch(
     :class:`~caseharvest.archive_lock.ArchiveLockedError` when another run holds the archive.
     """
     settings = build_settings(overrides)
+    if from_warc:
+        _answer_from_warc(settings, profile, archive, from_warc, at)
     archive.mkdir(parents=True, exist_ok=True)
     with ArchiveLock(archive):
         run = ArchiveRun.open(profile, archive, limit=limit)
@@ -148,6 +152,30 @@ def run_fetch(
             log_handler.close()
             run.catalog.close()
     return summary
+
+
+def _answer_from_warc(
+    settings: Settings, profile: SiteProfile, archive: Path, sources: list[Path], at: str | None
+) -> None:
+    """Serve every request from the captures in *sources* instead of the network."""
+    from caseharvest.capture.capture_index import CaptureIndex
+    from caseharvest.replay import ReplayError, find_warc_files, link_into_archive
+
+    try:
+        files = find_warc_files(sources)
+        link_into_archive(files, archive, profile.name)
+    except ReplayError as exc:
+        raise FetchUsageError(str(exc)) from exc
+    handler = "caseharvest.archive_download.ArchiveDownloadHandler"
+    settings.set("DOWNLOAD_HANDLERS", {"http": handler, "https": handler}, priority="cmdline")
+    # Nothing reaches a server: no WARC capture (it would fake captures), no politeness delay.
+    extensions = settings.getdict("EXTENSIONS")
+    extensions["caseharvest.capture.scrapy_extension.WarcCaptureExtension"] = None
+    settings.set("EXTENSIONS", extensions, priority="cmdline")
+    settings.set("DOWNLOAD_DELAY", 0, priority="cmdline")
+    settings.set("AUTOTHROTTLE_ENABLED", False, priority="cmdline")
+    settings.set("CASEHARVEST_FROM_WARC_INDEX", CaptureIndex.build(files), priority="cmdline")
+    settings.set("CASEHARVEST_FROM_WARC_AT", at or "", priority="cmdline")
 
 
 def _full_walk_due(run: ArchiveRun, max_age_days: float) -> bool:

@@ -17,6 +17,7 @@ from scrapy.exceptions import CloseSpider, IgnoreRequest
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
+from caseharvest.archive_download import ArchiveMiss
 from caseharvest.archive_run import ArchiveRun, utc_now
 from caseharvest.capture.scrapy_extension import CAPTURE_META_KEY
 from caseharvest.case_store import Capture, CaseFetched
@@ -467,6 +468,19 @@ class ColumnSpider(scrapy.Spider):
             reason = f"not fetched: {failure.value}"
         else:
             reason = f"{failure.type.__name__}: {failure.getErrorMessage()}"
+        if failure.check(ArchiveMiss):
+            # Already listed among the run's misses; a case still must not count as archived.
+            if role == "case":
+                self._note_case(
+                    urldefrag(request.url)[0],
+                    (article_ids(request.url) or ("", ""))[1],
+                    "failed",
+                    "not in the archive",
+                    request.meta.get("listing"),
+                )
+            elif role == "listing":
+                raise self._fatal(f"listing request {request.url} is not in the archive")
+            return
         if role == "listing":
             raise self._fatal(f"listing request {request.url} failed: {reason}")
         if role == "case":

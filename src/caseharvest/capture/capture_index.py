@@ -1,0 +1,181 @@
+"""Look captures up in WARC files through a CDXJ index, and read them back as they were sent.
+
+Used by `fetch --from-warc`: the spider asks for a URL (and, for a POST, a body) and gets the
+capture current at a given time, with its status, headers and body bytes as archived.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+from cdxj_indexer.main import CDXJIndexer
+from warcio.archiveiterator import ArchiveIterator
+
+REVISIT_MIME = "warc/revisit"
+
+
+@dataclass(frozen=True)
+class IndexEntry:
+    """One CDXJ line: a response or revisit record and where it is."""
+
+    url: str
+    timestamp: str
+    status: int
+    mime: str
+    digest: str
+    offset: int
+    length: int
+    filename: str
+    method: str
+
+    @property
+    def is_revisit(self) -> bool:
+        return self.mime == REVISIT_MIME
+
+
+@dataclass(frozen=True)
+class ArchivedResponse:
+    """What the server sent, as archived: status, headers (repeats kept), raw body."""
+
+    entry: IndexEntry
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+    record_id: str
+    warc_date: str
+    payload_digest: str
+
+
+def parse_cdxj_line(line: str) -> IndexEntry | None:
+    """An entry from a CDXJ line, or None for lines that are not captures."""
+    parts = line.rstrip("\n").split(" ", 2)
+    if len(parts) != 3 or not parts[2].startswith("{"):
+        return None
+    fields = json.loads(parts[2])
+    if "offset" not in fields or "filename" not in fields:
+        return None
+    return IndexEntry(
+        url=fields["url"],
+        timestamp=parts[1],
+        status=int(fields.get("status") or 0),
+        mime=fields.get("mime", ""),
+        digest=fields.get("digest", ""),
+        offset=int(fields["offset"]),
+        length=int(fields["length"]),
+        filename=fields["filename"],
+        method=fields.get("method", "GET").upper(),
+    )
+
+
+class CaptureIndex:
+    """Captures by (method, URL), oldest first, with the WARC files they live in."""
+
+    def __init__(self, entries: list[IndexEntry], files: dict[str, Path]) -> None:
+        self.files = files
+        self._by_key: dict[tuple[str, str], list[IndexEntry]] = defaultdict(list)
+        for entry in sorted(entries, key=lambda e: (e.timestamp, e.filename, e.offset)):
+            self._by_key[(entry.method, entry.url)].append(entry)
+        self._request_bodies: dict[tuple[str, int], bytes] = {}
+
+    def __deepcopy__(self, memo: dict[int, object]) -> CaptureIndex:
+        # Scrapy deep-copies settings; the index is shared and read-only.
+        return self
+
+    @classmethod
+    def build(cls, warc_files: list[Path]) -> CaptureIndex:
+        """Index *warc_files* with cdxj-indexer (POST bodies appended) and load the entries."""
+        entries: list[IndexEntry] = []
+        with tempfile.TemporaryDirectory(prefix="caseharvest-index-") as folder:
+            for number, path in enumerate(warc_files):
+                output = Path(folder) / f"{number}.cdxj"
+                CDXJIndexer(str(output), [str(path)], post_append=True).process_all()
+                with output.open(encoding="utf-8") as lines:
+                    entries.extend(e for line in lines if (e := parse_cdxj_line(line)))
+        files = {path.name: path for path in warc_files}
+        return cls([e for e in entries if e.filename in files], files)
+
+    def __len__(self) -> int:
+        return sum(len(entries) for entries in self._by_key.values())
+
+    def lookup(
+        self,
+        method: str,
+        url: str,
+        body: bytes = b"",
+        at: str | None = None,
+        conditional: bool = False,
+    ) -> IndexEntry | None:
+        """The capture current at *at* (a 14-digit timestamp or a prefix; default: latest).
+
+        A POST matches only a capture whose request carried the same body. A 304 answers
+        only a conditional request; otherwise the capture it revalidated is current.
+        """
+        candidates = self._by_key.get((method.upper(), url), [])
+        if at:
+            limit = at.ljust(14, "9")
+            candidates = [e for e in candidates if e.timestamp <= limit]
+        for entry in reversed(candidates):
+            if entry.status == 304 and not conditional:
+                continue
+            if method.upper() != "GET" and self.request_body(entry) != body:
+                continue
+            return entry
+        return None
+
+    def original_of(self, revisit: IndexEntry) -> IndexEntry | None:
+        """The newest earlier non-revisit capture of the URL with the revisit's payload."""
+        for entry in reversed(self._by_key.get((revisit.method, revisit.url), [])):
+            if (
+                not entry.is_revisit
+                and entry.digest == revisit.digest
+                and entry.timestamp <= revisit.timestamp
+            ):
+                return entry
+        return None
+
+    def request_body(self, entry: IndexEntry) -> bytes:
+        """Body of the request record that follows *entry*'s response record."""
+        key = (entry.filename, entry.offset)
+        if key not in self._request_bodies:
+            with self.files[entry.filename].open("rb") as stream:
+                stream.seek(entry.offset + entry.length)
+                record = next(iter(ArchiveIterator(stream)))
+                self._request_bodies[key] = (
+                    record.raw_stream.read() if record.rec_type == "request" else b""
+                )
+        return self._request_bodies[key]
+
+    def read(self, entry: IndexEntry) -> ArchivedResponse:
+        """The archived answer of *entry*; a revisit's body comes from its original."""
+        with self.files[entry.filename].open("rb") as stream:
+            stream.seek(entry.offset)
+            record = next(iter(ArchiveIterator(stream)))
+            headers = [(name, value) for name, value in record.http_headers.headers]
+            body = record.raw_stream.read()
+            fields = record.rec_headers
+            response = ArchivedResponse(
+                entry=entry,
+                status=int(record.http_headers.get_statuscode() or 0),
+                headers=headers,
+                body=body,
+                record_id=fields.get_header("WARC-Record-ID"),
+                warc_date=fields.get_header("WARC-Date"),
+                payload_digest=fields.get_header("WARC-Payload-Digest") or "",
+            )
+        if entry.is_revisit and response.status != 304:
+            original = self.original_of(entry)
+            if original is not None:
+                return ArchivedResponse(
+                    entry=entry,
+                    status=response.status,
+                    headers=headers,
+                    body=self.read(original).body,
+                    record_id=response.record_id,
+                    warc_date=response.warc_date,
+                    payload_digest=response.payload_digest,
+                )
+        return response
