@@ -9,8 +9,13 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
-.PHONY: install demo test lint bench
+.PHONY: install demo test lint bench tools
 install: $(BIN)/.installed
+
+# pywb and wacz in a venv of their own (~/.cache/caseharvest/tools-venv, or
+# $CASEHARVEST_TOOLS_VENV): pywb's brotlipy would break Scrapy's Brotli decoding in .venv.
+tools: install
+	$(BIN)/python -m caseharvest.serve.tools_venv
 
 demo: install
 	$(BIN)/caseharvest demo
@@ -20,7 +25,7 @@ lint: install
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 
-test: lint
+test: lint tools
 	$(BIN)/pytest
 
 bench: install

@@ -109,3 +109,15 @@ def revised_archive(start_replica: Callable[..., ReplicaServer], tmp_path: Path)
     assert crawl.result.returncode == 0, crawl.result.stderr
     replica.stop()
     yield crawl
+
+
+@pytest.fixture(scope="session")
+def revalidated_crawl(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Crawl]:
+    """A fetch then a `fetch --revalidate` of an unchanged replica: 304 revisits. Read-only."""
+    folder = tmp_path_factory.mktemp("revalidated")
+    with ReplicaServer(ReplicaConfig(), log_path=folder / "replica.jsonl") as replica:
+        first = fetch(folder / "archive", replica)
+        assert first.result.returncode == 0, first.result.stderr
+        crawl = fetch(folder / "archive", replica, "--revalidate")
+        assert crawl.result.returncode == 0, crawl.result.stderr
+        yield crawl

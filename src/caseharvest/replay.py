@@ -36,6 +36,7 @@ from caseharvest.run_summary import RunSummary
 from caseharvest.sites import SiteProfile, UnknownSiteError, load_profile
 from caseharvest.spiders.column_spider import DEAD_STATUSES, article_ids
 from caseharvest.spiders.hanweb_jpage import ListingRecord
+from caseharvest.warc_index import ensure_indexes
 
 logger = logging.getLogger(__name__)
 
@@ -220,6 +221,7 @@ def replay(
                 if executor is not None:
                     executor.shutdown()
             run.summary.warc_files = [path.name for path in files]
+            ensure_indexes(archive, profile.name)
             run.finish()
         finally:
             run.catalog.close()

@@ -15,7 +15,7 @@ from pathlib import Path
 from cdxj_indexer.main import CDXJIndexer
 from warcio.archiveiterator import ArchiveIterator
 
-REVISIT_MIME = "warc/revisit"
+from caseharvest.warc_index import REVISIT_MIME, current_index
 
 
 @dataclass(frozen=True)
@@ -87,12 +87,19 @@ class CaptureIndex:
 
     @classmethod
     def build(cls, warc_files: list[Path]) -> CaptureIndex:
-        """Index *warc_files* with cdxj-indexer (POST bodies appended) and load the entries."""
+        """Load the CDXJ entries of *warc_files*.
+
+        A file's own index in its archive (``indexes/<site>/…cdxj``) is used when it is
+        current; other files are indexed into a temporary folder (cdxj-indexer, POST bodies
+        appended), so sources are never written to.
+        """
         entries: list[IndexEntry] = []
         with tempfile.TemporaryDirectory(prefix="caseharvest-index-") as folder:
             for number, path in enumerate(warc_files):
-                output = Path(folder) / f"{number}.cdxj"
-                CDXJIndexer(str(output), [str(path)], post_append=True).process_all()
+                output = current_index(path)
+                if output is None:
+                    output = Path(folder) / f"{number}.cdxj"
+                    CDXJIndexer(str(output), [str(path)], post_append=True).process_all()
                 with output.open(encoding="utf-8") as lines:
                     entries.extend(e for line in lines if (e := parse_cdxj_line(line)))
         files = {path.name: path for path in warc_files}

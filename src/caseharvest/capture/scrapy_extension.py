@@ -13,6 +13,7 @@ import logging
 import platform
 from datetime import UTC, datetime
 from importlib.metadata import version
+from pathlib import Path
 from typing import Any
 
 import scrapy
@@ -26,6 +27,7 @@ from caseharvest.archive_run import ArchiveRun
 from caseharvest.capture.exchange import HttpExchange
 from caseharvest.capture.warc_writer import RevisitOf, RotatingWarcWriter
 from caseharvest.case_store import Capture
+from caseharvest.warc_index import index_warc_file
 
 logger = logging.getLogger(__name__)
 
@@ -124,7 +126,7 @@ class WarcCaptureExtension:
                 description=settings.get("CASEHARVEST_WARCINFO_DESCRIPTION", ""),
             ),
             max_size=settings.getint("CASEHARVEST_WARC_MAX_SIZE"),
-            on_file_closed=lambda path: run.summary.warc_files.append(path.name),
+            on_file_closed=lambda path: _file_closed(run, path),
         )
         extension = cls(run, writer)
         crawler.signals.connect(extension.response_downloaded, signal=signals.response_downloaded)
@@ -184,6 +186,16 @@ class WarcCaptureExtension:
     def spider_closed(self, **_: Any) -> None:
         self.writer.close()
         self.run.catalog.commit()
+
+
+def _file_closed(run: ArchiveRun, path: Path) -> None:
+    """A finished WARC file: count it, and index it (CDXJ, POST bodies appended)."""
+    run.summary.warc_files.append(path.name)
+    try:
+        index_warc_file(path)
+    except OSError as exc:
+        # Nothing is lost: ensure_indexes() indexes any file that lacks its index.
+        run.summary.warn(f"could not index {path.name} now ({exc}); it is indexed on next use")
 
 
 def _text(value: bytes | None) -> str | None:
