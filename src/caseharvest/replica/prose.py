@@ -225,9 +225,12 @@ def _paragraph(rng: random.Random, year: int, zone: str, industry: str, city: st
     return "".join(s.format(**_figures(rng, year, zone, industry, city)) for s in picked)
 
 
+_TITLE_DRAWS = 50
+
+
 def story(rng: random.Random, year: int, taken_titles: set[str]) -> CaseStory:
     """Draw one case: a unique title, a source and 2–5 numbered sections of body text."""
-    while True:
+    for _ in range(_TITLE_DRAWS):
         zone, city = _zone_for(rng)
         industry = rng.choice(_INDUSTRIES)
         subject = zone if rng.random() < 0.6 else city
@@ -235,6 +238,13 @@ def story(rng: random.Random, year: int, taken_titles: set[str]) -> CaseStory:
         title = f"{subject}{action}"
         if title not in taken_titles:
             break
+    else:
+        # Large replicas (benchmarks) exhaust the title space: number the repeats, as sites
+        # do for follow-up reports ("（二）").
+        number = 2
+        while f"{title}（{number}）" in taken_titles:
+            number += 1
+        title = f"{title}（{number}）"
     taken_titles.add(title)
     roll = rng.random()
     if roll < 0.5:
