@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -76,7 +77,11 @@ def test_at_picks_the_capture_current_then(
         if row["version"] == 1
         and any(other["url"] == row["url"] and other["version"] == 2 for other in rows)
     )
-    at = first["fetched_at"].replace("-", "").replace(":", "").replace("T", "")[:14]
+    second = next(r for r in rows if r["url"] == first["url"] and r["version"] == 2)
+    # A second before the revision was fetched: the second run had only just started (a new
+    # process takes longer than that to get going), so the first run's captures are current.
+    revised_at = dt.datetime.strptime(second["fetched_at"], "%Y-%m-%dT%H:%M:%SZ")
+    at = (revised_at - dt.timedelta(seconds=1)).strftime("%Y%m%d%H%M%S")
     replica = start_replica()
     result = from_warc(replica, revised_archive.archive / "warc", tmp_path / "then", "--at", at)
     assert result.returncode == 0, result.stderr

@@ -118,6 +118,10 @@ class Catalog:
         self._db = sqlite3.connect(path, timeout=30)
         self._db.row_factory = sqlite3.Row
         self._db.execute("PRAGMA journal_mode=WAL")
+        # In WAL mode NORMAL keeps the database consistent across crashes and loses no commit
+        # when the process is killed; only a power loss may drop the last commits, which the
+        # next run redoes (their WARC records are recovered and registered).
+        self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.executescript(SCHEMA)
         self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")

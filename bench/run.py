@@ -1,0 +1,238 @@
+"""Speed and memory of fetch, rerun and replay, next to what a user would otherwise run.
+
+    .venv/bin/python bench/run.py [--cases 2000 20000] [--out bench/out]
+
+For each size it starts the bundled replica with that many cases and measures, in one run:
+- fetch: `caseharvest fetch` (delay 0, 16 concurrent requests) against `wget --warc-file`
+  over the same case URLs followed by a one-process trafilatura pass over its WARC;
+- rerun: an unchanged `caseharvest fetch`: requests the replica answered, wall time;
+- replay: `caseharvest replay` against a one-process warcio + trafilatura loop over the same
+  WARC files, and whether replay's export equals fetch's.
+Wall and CPU time and peak RSS come from bench/measure.py (one process tree per command).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from caseharvest.replica import ReplicaConfig, ReplicaServer
+
+BENCH = Path(__file__).resolve().parent
+PYTHON = sys.executable
+CASEHARVEST = [PYTHON, "-m", "caseharvest"]
+FAST = [
+    "-s",
+    "DOWNLOAD_DELAY=0",
+    "-s",
+    "AUTOTHROTTLE_ENABLED=False",
+    "-s",
+    "CONCURRENT_REQUESTS=16",
+    "-s",
+    "CONCURRENT_REQUESTS_PER_DOMAIN=16",
+    "-s",
+    "CASEHARVEST_CONTACT=mailto:bench@example.invalid",
+]
+
+
+def measure(
+    command: list[str], env: dict[str, str] | None = None, ok: tuple[int, ...] = (0,)
+) -> dict[str, Any]:
+    """Wall, CPU and peak RSS of *command*, run under bench/measure.py."""
+    result = subprocess.run(
+        [PYTHON, str(BENCH / "measure.py"), *command],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    figures: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
+    if figures["exit"] not in ok:
+        raise SystemExit(f"{' '.join(command)} failed:\n{result.stderr[-3000:]}")
+    return figures
+
+
+def proxied_env(replica: ReplicaServer) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k.lower() not in ("no_proxy", "http_proxy")}
+    env["http_proxy"] = replica.proxy_url
+    return env
+
+
+def export(archive: Path) -> str:
+    return subprocess.run(
+        [*CASEHARVEST, "export", "--archive", str(archive), "--all-versions"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+
+
+def bench_size(cases: int, out: Path) -> dict[str, Any]:
+    work = out / f"{cases}"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    archive = work / "archive"
+    figures: dict[str, Any] = {"cases": cases}
+    with ReplicaServer(ReplicaConfig(cases=cases)) as replica:
+        env = proxied_env(replica)
+        urls = [case.url for case in replica.site.listed()]
+        (work / "urls.txt").write_text("\n".join(urls) + "\n", "utf-8")
+
+        figures["fetch"] = measure(
+            [*CASEHARVEST, "fetch", "--archive", str(archive), "--quiet", *FAST], env
+        )
+        figures["fetch"]["requests"] = len(replica.exchanges())
+
+        replica.clear_log()
+        figures["rerun"] = measure(
+            [*CASEHARVEST, "fetch", "--archive", str(archive), "--quiet", *FAST], env
+        )
+        figures["rerun"]["requests"] = len(replica.exchanges())
+        figures["rerun"]["after_robots"] = len(
+            [e for e in replica.exchanges() if not e.url.endswith("/robots.txt")]
+        )
+
+        wget_dir = work / "wget"
+        wget_dir.mkdir()
+        figures["wget"] = measure(
+            [
+                "wget",
+                "--quiet",
+                "--tries=3",
+                "--delete-after",
+                "-P",
+                str(wget_dir),
+                "-e",
+                "robots=off",
+                "-e",
+                "use_proxy=on",
+                "-e",
+                f"http_proxy={replica.proxy_url}",
+                f"--warc-file={work / 'wget'}",
+                "-i",
+                str(work / "urls.txt"),
+            ],
+            env,
+            ok=(0, 8),  # 8: some answer was an error (the replica's dead link is a 404)
+        )
+    wget_warc = [str(work / "wget.warc.gz")]
+    figures["wget_extract"] = measure(
+        [PYTHON, str(BENCH / "naive_extract.py"), str(work / "wget.jsonl"), *wget_warc]
+    )
+    warcs = [str(p) for p in sorted((archive / "warc").rglob("*.warc.gz"))]
+    figures["naive_replay"] = measure(
+        [PYTHON, str(BENCH / "naive_extract.py"), str(work / "naive.jsonl"), *warcs]
+    )
+    figures["replay"] = measure(
+        [
+            *CASEHARVEST,
+            "replay",
+            str(archive / "warc"),
+            "--archive",
+            str(work / "replayed"),
+            "--quiet",
+        ]
+    )
+    figures["replay"]["identical"] = export(archive) == export(work / "replayed")
+    return figures
+
+
+def row(label: str, ours: dict[str, Any], theirs: dict[str, Any], theirs_label: str) -> str:
+    ratio = ours["wall_s"] / theirs["wall_s"]
+    return (
+        f"| {label} | {ours['wall_s']:.1f} s | {ours['cpu_s']:.1f} s | "
+        f"{ours['peak_rss_mb']:.0f} MB | {theirs_label} {theirs['wall_s']:.1f} s / "
+        f"{theirs['cpu_s']:.1f} s CPU / {theirs['peak_rss_mb']:.0f} MB | {ratio:.2f} |"
+    )
+
+
+def table(results: list[dict[str, Any]]) -> str:
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=BENCH,
+    ).stdout.strip()
+    memory_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    lines = [
+        f"machine: {os.cpu_count()} cores, {memory_gb:.0f} GiB, {platform.platform()}, "
+        f"Python {platform.python_version()}; {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC; "
+        f"commit {commit}",
+        "",
+        "| step | wall | CPU | peak RSS | baseline (wall / CPU / peak RSS) "
+        "| ratio (ours / baseline) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for result in results:
+        n = result["cases"]
+        wget_total = {
+            "wall_s": result["wget"]["wall_s"] + result["wget_extract"]["wall_s"],
+            "cpu_s": result["wget"]["cpu_s"] + result["wget_extract"]["cpu_s"],
+            "peak_rss_mb": max(
+                result["wget"]["peak_rss_mb"], result["wget_extract"]["peak_rss_mb"]
+            ),
+        }
+        lines.append(
+            row(
+                f"fetch {n} ({result['fetch']['requests']} requests)",
+                result["fetch"],
+                wget_total,
+                "wget + trafilatura",
+            )
+        )
+        lines.append(
+            f"| rerun {n}, nothing new | {result['rerun']['wall_s']:.1f} s | "
+            f"{result['rerun']['cpu_s']:.1f} s | {result['rerun']['peak_rss_mb']:.0f} MB | "
+            f"{result['rerun']['requests']} requests, {result['rerun']['after_robots']} after "
+            "robots.txt | |"
+        )
+        replay = result["replay"]
+        lines.append(
+            row(
+                f"replay {n} (output identical: {replay['identical']})",
+                replay,
+                result["naive_replay"],
+                "warcio + trafilatura loop",
+            )
+        )
+        lines.append(
+            f"| replay {n} throughput | {n / replay['wall_s']:.0f} cases/s | | | "
+            f"loop {n / result['naive_replay']['wall_s']:.0f} cases/s | "
+            f"{result['naive_replay']['wall_s'] / replay['wall_s']:.2f}× faster |"
+        )
+    if len(results) > 1:
+        small, large = results[0], results[-1]
+        for step in ("fetch", "replay"):
+            growth = large[step]["peak_rss_mb"] / small[step]["peak_rss_mb"]
+            lines.append(
+                f"| {step} peak RSS {large['cases']} / {small['cases']} | {growth:.2f}× | | | | |"
+            )
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", type=int, nargs="+", default=[2000, 20000])
+    parser.add_argument("--out", type=Path, default=BENCH / "out")
+    options = parser.parse_args()
+    if shutil.which("wget") is None:
+        raise SystemExit("wget is needed for the baseline: apt-get install wget")
+    results = []
+    for cases in options.cases:
+        results.append(bench_size(cases, options.out))
+        print(json.dumps(results[-1]), file=sys.stderr)
+    print(table(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
