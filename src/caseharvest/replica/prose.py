@@ -241,10 +241,10 @@ def story(rng: random.Random, year: int, taken_titles: set[str]) -> CaseStory:
     else:
         # Large replicas (benchmarks) exhaust the title space: number the repeats, as sites
         # do for follow-up reports ("（二）").
-        number = 2
-        while f"{title}（{number}）" in taken_titles:
-            number += 1
-        title = f"{title}（{number}）"
+        repeat = 2
+        while f"{title}（{repeat}）" in taken_titles:
+            repeat += 1
+        title = f"{title}（{repeat}）"
     taken_titles.add(title)
     roll = rng.random()
     if roll < 0.5:
