@@ -275,3 +275,14 @@ def test_sites_lists_the_shandong_profile() -> None:
     assert result.exit_code == 0
     assert "shandong" in result.output and "21482" in result.output
     assert "hanweb-jpage" in result.output
+
+
+def test_several_sites_crawl_one_after_the_other(
+    start_replica: Callable[..., ReplicaServer], tmp_path: Path
+) -> None:
+    replica = start_replica()
+    crawl = fetch(tmp_path / "archive", replica, "shandong", "shandong")
+    assert crawl.result.returncode == 0, crawl.result.stderr
+    reports = [json.loads(p.read_text("utf-8")) for p in (tmp_path / "archive/runs").iterdir()]
+    assert len(reports) == 2, "one run per site, each in a process of its own"
+    assert sorted(report["new"] for report in reports) == [0, 63], "the second run found all known"

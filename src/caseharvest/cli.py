@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
+import multiprocessing
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -211,8 +212,19 @@ def _fetch(
     from caseharvest.runner import FetchUsageError, run_fetch
 
     if len(profiles) > 1:
-        # Scrapy's reactor cannot be restarted inside one process: one site per process.
-        raise click.UsageError("fetch one site per command (the crawler runs once per process)")
+        # Scrapy's reactor runs once per process: each site crawls in a child process of its
+        # own, one after the other; the worst exit code is the command's.
+        context = multiprocessing.get_context("fork")
+        codes = []
+        for profile in profiles:
+            child = context.Process(
+                target=_fetch_in_child,
+                args=(profile, archive, overrides, quiet, verbose, run_options),
+            )
+            child.start()
+            child.join()
+            codes.append(child.exitcode if child.exitcode is not None else EXIT_FAILED)
+        return max(codes)
     _setup_console_logging(quiet, verbose)
     show_progress = not quiet and sys.stderr.isatty()
     try:
@@ -356,14 +368,37 @@ def serve(archive: Path, host: str, port: int, pywb: Path | None) -> None:
     sys.exit(code)
 
 
+def _fetch_in_child(
+    profile: SiteProfile,
+    archive: Path,
+    overrides: dict[str, str],
+    quiet: bool,
+    verbose: bool,
+    run_options: dict[str, Any],
+) -> None:
+    sys.exit(_fetch([profile], archive, overrides, quiet=quiet, verbose=verbose, **run_options))
+
+
 @cli.command()
-def sites() -> None:
-    """List the bundled site profiles."""
+@_archive_option()
+def sites(archive: Path) -> None:
+    """List the bundled site profiles (with the cases --archive holds of each)."""
+    from caseharvest.catalog import Catalog
+
+    counts: dict[str, int] = {}
+    if ArchiveLayout(archive).catalog.exists():
+        catalog = Catalog.for_archive(archive)
+        try:
+            for case in catalog.cases(status="archived"):
+                counts[case.site] = counts.get(case.site, 0) + 1
+        finally:
+            catalog.close()
     for name in available_sites():
         profile = load_profile(name)
         click.echo(
             f"{profile.name}\t{profile.title}\tcolumn {profile.column.id} "
-            f"{profile.column.name}\t{profile.listing_style}\t{profile.column.url}"
+            f"{profile.column.name}\t{profile.listing_style}\t{profile.column.url}\t"
+            f"{counts.get(name, 0)} cases in {archive}"
         )
 
 
