@@ -10,7 +10,7 @@ from caseharvest.spiders.hanweb_jpage import (
     parse_column_page,
     parse_datastore,
 )
-from caseharvest.spiders.page_links import attachment_links, css_references, page_requisites
+from caseharvest.spiders.page_links import css_references, page_links
 
 COLUMN_URL = "http://commerce.shandong.gov.cn/col/col21482/index.html"
 
@@ -100,8 +100,8 @@ def test_csrf_stub_and_non_datastore_answers_fail_loudly() -> None:
 
 
 def test_page_requisites_and_attachments() -> None:
-    requisites = page_requisites(COLUMN_PAGE, COLUMN_URL)
-    assert requisites == [
+    requisites = page_links(COLUMN_PAGE, COLUMN_URL).requisites
+    assert list(requisites) == [
         "http://commerce.shandong.gov.cn/images/2019/css/style.css",
         "http://commerce.shandong.gov.cn/module/web/jpage/jquery.min.js",
         "http://commerce.shandong.gov.cn/images/logo.png",
@@ -114,7 +114,8 @@ def test_page_requisites_and_attachments() -> None:
     page = """<div id="zoom"><a href="/module/download/downfile.jsp?classid=0&amp;filename=0a1b.pdf">附件1：方案.pdf</a>
     <a href="/art/2019/1/7/art_21482_1.html">上一篇</a><a href="files/x.DOCX">表格</a>
     <a href="/module/download/downfile.jsp?classid=0&amp;filename=0a1b.pdf">重复</a></div>"""
-    assert attachment_links(page, "http://commerce.shandong.gov.cn/art/2019/1/7/a.html") == [
+    links = page_links(page, "http://commerce.shandong.gov.cn/art/2019/1/7/a.html")
+    assert list(links.attachments) == [
         (
             "附件1：方案.pdf",
             "http://commerce.shandong.gov.cn/module/download/downfile.jsp?classid=0&filename=0a1b.pdf",

@@ -2,4 +2,6 @@
 
 from caseharvest.cli import main
 
-main()
+# The guard matters: extraction worker processes import this module by name.
+if __name__ == "__main__":
+    main()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -54,14 +53,20 @@ def write_atomically(path: Path, data: bytes) -> None:
     file cost more than the rest of storing a case. After a power loss, `verify` finds any
     file that did not reach the disk and `replay` rebuilds it from the WARC files.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    # A fixed temporary name (one writer per archive holds its lock) is much cheaper than
+    # mkstemp's random names, and two files are written per case.
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
+        try:
+            handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        except FileNotFoundError:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         with os.fdopen(handle, "wb") as out:
             out.write(data)
         os.replace(temporary, path)
     except BaseException:
-        Path(temporary).unlink(missing_ok=True)
+        temporary.unlink(missing_ok=True)
         raise
 
 

@@ -2,34 +2,76 @@
 
 from __future__ import annotations
 
+import asyncio
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from typing import Any
 
+from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
 from caseharvest.archive_run import ArchiveRun
-from caseharvest.case_store import CaseFetched, extract_case, needs_extraction, store_case
+from caseharvest.case_store import (
+    CaseFetched,
+    extract_case,
+    needs_extraction,
+    plan_case,
+    record_version,
+)
+from caseharvest.extract import ExtractedPage
 
 
 class CasePipeline:
-    """Extract, write files, then mark the case archived (its WARC records are on disk)."""
+    """Extract, write files, then mark the case archived (its WARC records are on disk).
 
-    def __init__(self, run: ArchiveRun) -> None:
+    With ``CASEHARVEST_EXTRACT_WORKERS`` > 0 extraction runs in that many worker processes,
+    off the reactor's thread, so crawling and extraction overlap on several cores; storing
+    stays in the crawl process, where the catalog is.
+    """
+
+    def __init__(self, run: ArchiveRun, workers: int = 0) -> None:
         self.run = run
+        self.workers = workers
+        self._pool: ProcessPoolExecutor | None = None
+        self._files = ThreadPoolExecutor(1, thread_name_prefix="case-files")
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CasePipeline:
         run = crawler.settings.get("CASEHARVEST_RUN")
         if run is None:
             raise NotConfigured("the case pipeline runs inside `caseharvest fetch`")
-        return cls(run)
+        pipeline = cls(run, crawler.settings.getint("CASEHARVEST_EXTRACT_WORKERS"))
+        crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
+        return pipeline
 
-    def process_item(self, item: Any) -> Any:
+    async def process_item(self, item: Any) -> Any:
         if isinstance(item, CaseFetched):
-            page = (
-                extract_case(item.body, item.url, item.content_type, self.run.profile.extraction)
-                if needs_extraction(self.run, item)
-                else None
-            )
-            store_case(self.run, item, page)
+            page = None
+            if needs_extraction(self.run, item):
+                page = await self._extract(item)
+            plan = plan_case(self.run, item, page)
+            if plan is not None:
+                # Creating files is slow on some disks; a thread does it while the reactor
+                # goes on (the syscalls release the GIL). The catalog stays on this thread.
+                await asyncio.wrap_future(self._files.submit(plan.write_files, self.run.layout))
+                record_version(self.run, item, plan)
         return item
+
+    async def _extract(self, case: CaseFetched) -> ExtractedPage | str:
+        rules = self.run.profile.extraction
+        if self.workers <= 0:
+            return extract_case(case.body, case.url, case.content_type, rules)
+        if self._pool is None:
+            # forkserver: workers start from a clean process with the extractor preloaded,
+            # never as forks of a process running a reactor and its threads.
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(["caseharvest.case_store"])
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=context)
+        future = self._pool.submit(extract_case, case.body, case.url, case.content_type, rules)
+        return await asyncio.wrap_future(future)
+
+    def spider_closed(self, **_: Any) -> None:
+        self._files.shutdown(wait=True)
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)

@@ -10,6 +10,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from caseharvest.archive_layout import ArchiveLayout
 from caseharvest.archive_run import ArchiveRun
 from caseharvest.capture.warc_writer import WrittenRecord
 from caseharvest.case_files import content_digest, sha256_text, write_case
@@ -88,24 +89,43 @@ def case_metadata(
     }
 
 
-def store_case(run: ArchiveRun, case: CaseFetched, page: ExtractedPage | str | None) -> None:
-    """Record one fetched case: a new version, an unchanged one, or a failure.
+@dataclass(frozen=True)
+class NewVersion:
+    """Files to write, then a version to record: what storing a changed case takes."""
+
+    metadata: dict[str, Any]
+    text: str
+    previous: dict[str, Any] | None
+    digest: str
+
+    def write_files(self, layout: ArchiveLayout) -> None:
+        """The case's text and metadata files (any thread: files only, no catalog)."""
+        write_case(layout, self.metadata, self.text, self.previous)
+
+
+def plan_case(
+    run: ArchiveRun, case: CaseFetched, page: ExtractedPage | str | None
+) -> NewVersion | None:
+    """Record a case that needs no files (failed, unchanged), or say which files to write.
 
     *page* is None when the caller skipped extraction because the case is unchanged
-    (:attr:`CaseFetched.same_as_archived` and a version exists).
+    (:attr:`CaseFetched.same_as_archived` and a version exists). When this returns a
+    :class:`NewVersion`, write its files, then call :func:`record_version`: files first,
+    catalog second, so a crash in between leaves files the next run rewrites, never a
+    catalog version without its files.
     """
-    summary, catalog, site = run.summary, run.catalog, run.profile.name
-    latest = catalog.latest_version(site, case.url)
+    summary, site = run.summary, run.profile.name
+    latest = run.catalog.latest_version(site, case.url)
     if page is None:
         if latest is None:
             raise ValueError(f"{case.url}: no archived version to call unchanged")
         summary.unchanged += 1
         note_case(run, case, "archived", None)
-        return
+        return None
     if isinstance(page, str):
         summary.fail(case.url, page)
         note_case(run, case, "failed", page)
-        return
+        return None
     for warning in page.warnings:
         summary.warn(f"{case.url}: {warning}")
     if page.confidence != "high":
@@ -118,23 +138,34 @@ def store_case(run: ArchiveRun, case: CaseFetched, page: ExtractedPage | str | N
     digest = content_digest(page.text, metadata)
     if latest is not None and latest[0] == digest:
         summary.unchanged += 1  # a new capture of the same content is not a new version
+        note_case(run, case, "archived", None)
+        return None
+    return NewVersion(metadata, page.text, latest[1] if latest else None, digest)
+
+
+def record_version(run: ArchiveRun, case: CaseFetched, plan: NewVersion) -> None:
+    """After its files are written: the new version and the archived case, in the catalog."""
+    run.catalog.add_version(
+        site=run.profile.name,
+        url=case.url,
+        capture_id=case.capture.capture_id,
+        content_sha256=plan.digest,
+        text_sha256=plan.metadata["text_sha256"],
+        metadata=plan.metadata,
+    )
+    if plan.previous is None:
+        run.summary.new += 1
     else:
-        # Files first, catalog second: a crash in between leaves files that the next run
-        # rewrites, never a catalog version without its files.
-        write_case(run.layout, metadata, page.text, latest[1] if latest else None)
-        catalog.add_version(
-            site=site,
-            url=case.url,
-            capture_id=case.capture.capture_id,
-            content_sha256=digest,
-            text_sha256=metadata["text_sha256"],
-            metadata=metadata,
-        )
-        if latest is None:
-            summary.new += 1
-        else:
-            summary.revised += 1
+        run.summary.revised += 1
     note_case(run, case, "archived", None)
+
+
+def store_case(run: ArchiveRun, case: CaseFetched, page: ExtractedPage | str | None) -> None:
+    """Record one fetched case: a new version, an unchanged one, or a failure."""
+    plan = plan_case(run, case, page)
+    if plan is not None:
+        plan.write_files(run.layout)
+        record_version(run, case, plan)
 
 
 def needs_extraction(run: ArchiveRun, case: CaseFetched) -> bool:

@@ -25,6 +25,9 @@ CASEHARVEST_FULL = False
 CASEHARVEST_FULL_WALK_DAYS = 7
 # Send conditional requests for every known case (`fetch --revalidate`).
 CASEHARVEST_REVALIDATE = False
+# Extraction worker processes (0: in the crawl process). A polite crawl waits on the site,
+# not on extraction; set it to the number of cores for fast local or --from-warc crawls.
+CASEHARVEST_EXTRACT_WORKERS = 0
 # Words written into each warcinfo record's description (the demo marks its content synthetic).
 CASEHARVEST_WARCINFO_DESCRIPTION = ""
 # Fetch page requisites (scripts, stylesheets, images) so archived pages replay as they looked.
@@ -46,6 +49,9 @@ AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 RETRY_ENABLED = True
 RETRY_TIMES = 2
 DOWNLOAD_TIMEOUT = 60
+# Scrapy starts this many asyncio tasks for the output of every callback; our callbacks yield
+# a handful of requests and at most one case, and the default (100) was a tenth of fetch's CPU.
+CONCURRENT_ITEMS = 4
 # Session cookies (JSESSIONID) as a browser would keep them.
 COOKIES_ENABLED = True
 # Cache hits are not captures: `fetch` refuses to run with the HTTP cache on.

@@ -31,7 +31,7 @@ from caseharvest.spiders.hanweb_jpage import (
     parse_column_page,
     parse_datastore,
 )
-from caseharvest.spiders.page_links import attachment_links, css_references, page_requisites
+from caseharvest.spiders.page_links import css_references, page_links
 
 logger = logging.getLogger(__name__)
 
@@ -176,7 +176,7 @@ class ColumnSpider(scrapy.Spider):
                 f"below the {len(self.known)} cases this archive knows: the listing looks "
                 "broken or truncated; refusing to treat it as the column"
             )
-        yield from self._requisites(response)
+        yield from self._requisites(page_links(response.text, response.url).requisites)
         yield from self._cases(column.first_group.records)
         self.covered = column.group_records
         yield from self._next_group(column.first_group)
@@ -352,8 +352,9 @@ class ColumnSpider(scrapy.Spider):
         if response.status == 304:
             yield self._case_item(url, article_id, column_id, record, response)
             return
-        yield from self._requisites(response)
-        for _name, link in attachment_links(response.text, response.url):
+        links = page_links(response.text, response.url)
+        yield from self._requisites(links.requisites)
+        for _name, link in links.attachments:
             if self.profile.allows(link):
                 yield self._request(
                     link, self.parse_attachment, "attachment", meta={"case": url}, priority=-1
@@ -425,10 +426,10 @@ class ColumnSpider(scrapy.Spider):
 
     # -- attachments and requisites -------------------------------------------------------------
 
-    def _requisites(self, response: Response) -> Iterator[Request]:
+    def _requisites(self, urls: Iterable[str]) -> Iterator[Request]:
         if not self.fetch_requisites:
             return
-        for url in page_requisites(response.text, response.url):
+        for url in urls:
             if self.profile.allows(url) and url not in self.archived_urls:
                 yield self._request(url, self.parse_requisite, "requisite", priority=-2)
 
@@ -453,9 +454,7 @@ class ColumnSpider(scrapy.Spider):
         content_type = (response.headers.get(b"Content-Type") or b"").lower()
         if b"text/css" in content_type or response.url.lower().endswith(".css"):
             css = response.body.decode("utf-8", errors="replace")
-            for url in css_references(css, response.url):
-                if self.profile.allows(url) and url not in self.archived_urls:
-                    yield self._request(url, self.parse_requisite, "requisite", priority=-2)
+            yield from self._requisites(css_references(css, response.url))
 
     # -- errors -----------------------------------------------------------------------------------
 
