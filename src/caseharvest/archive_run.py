@@ -35,6 +35,9 @@ class ArchiveRun:
     summary: RunSummary = field(default_factory=RunSummary)
     limit: int = 0
     progress: Callable[[RunSummary], None] | None = None
+    # `fetch` commits each case as it is archived; `replay`, rebuilding from files that stay,
+    # commits in batches.
+    commit_each_case: bool = True
 
     def __deepcopy__(self, memo: dict[int, object]) -> ArchiveRun:
         # Scrapy deep-copies settings; a run is a shared handle (it owns a database connection).

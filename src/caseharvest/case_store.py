@@ -174,7 +174,7 @@ def needs_extraction(run: ArchiveRun, case: CaseFetched) -> bool:
 
 
 def note_case(run: ArchiveRun, case: CaseFetched, status: str, reason: str | None) -> None:
-    """The case's catalog row, committed."""
+    """The case's catalog row, committed unless the run commits in batches."""
     run.catalog.note_case(
         site=run.profile.name,
         url=case.url,
@@ -187,4 +187,5 @@ def note_case(run: ArchiveRun, case: CaseFetched, status: str, reason: str | Non
         listing_title=case.listing.title,
         listing_date=case.listing.date,
     )
-    run.catalog.commit()
+    if run.commit_each_case:
+        run.catalog.commit()

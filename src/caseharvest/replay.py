@@ -1,8 +1,9 @@
 """`caseharvest replay`: rebuild text, metadata and catalog from WARC files alone.
 
-Reading is one streaming pass in file order; extraction runs in a process pool over a bounded
-window of pages, and results are stored in capture order, so the output is the same however
-many workers run and memory stays flat however many WARC files are read.
+The main process walks each file's CDXJ index in file order and hands batches of record
+locations to worker processes, which read, decode and extract them; results come back in
+order and are stored one by one, so the output is the same for any number of workers, all
+cores work, and memory stays flat however many WARC files are read.
 """
 
 from __future__ import annotations
@@ -10,39 +11,44 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import tempfile
+import zlib
 from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
+from io import BytesIO
 from pathlib import Path
-from typing import Any
 
+from cdxj_indexer.main import CDXJIndexer
 from warcio.archiveiterator import ArchiveIterator
-from warcio.statusandheaders import StatusAndHeadersParser
 
 from caseharvest.archive_layout import ArchiveLayout
 from caseharvest.archive_lock import ArchiveLock
 from caseharvest.archive_run import ArchiveRun, utc_now
+from caseharvest.capture.capture_index import IndexEntry, parse_cdxj_line
 from caseharvest.capture.warc_writer import WrittenRecord, warc_file_pattern
 from caseharvest.case_store import (
     Capture,
     CaseFetched,
+    NewVersion,
     extract_case,
     needs_extraction,
     note_case,
-    store_case,
+    plan_case,
+    record_version,
 )
-from caseharvest.extract import ExtractedPage, ExtractionRules
+from caseharvest.extract import ExtractedPage
 from caseharvest.run_summary import RunSummary
 from caseharvest.sites import SiteProfile, UnknownSiteError, load_profile
-from caseharvest.spiders.column_spider import DEAD_STATUSES, article_ids
-from caseharvest.spiders.hanweb_jpage import ListingRecord
-from caseharvest.warc_index import ensure_indexes
+from caseharvest.spiders.hanweb_jpage import DEAD_STATUSES, ListingRecord, article_ids
+from caseharvest.warc_index import current_index, ensure_indexes, index_path_for
 
 logger = logging.getLogger(__name__)
 
-
-_HTTP_PARSER = StatusAndHeadersParser(["HTTP/1.0", "HTTP/1.1"], verify=False)
+BATCH_RECORDS = 32  # records per job: fewer round trips to the workers
+WRITES_AHEAD = 32  # cases whose files may be in the making at once
+COMMIT_EVERY = 256  # cases per catalog transaction
 
 
 class ReplayError(ValueError):
@@ -50,8 +56,8 @@ class ReplayError(ValueError):
 
 
 @dataclass(frozen=True)
-class ReplayedResponse:
-    """A response or revisit record read back, with what its request record said."""
+class ReplayedRecord:
+    """A response or revisit record read back; for a case page, its extraction too."""
 
     warc_file: str
     offset: int
@@ -63,9 +69,8 @@ class ReplayedResponse:
     record_id: str
     warc_date: str
     payload_digest: str | None
-    request_record_id: str
     headers: dict[str, str]
-    body: bytes  # content-decoded, as Scrapy hands a body to the spider
+    page: ExtractedPage | str | None  # None: not a case page, or nothing to extract
 
 
 def find_warc_files(sources: list[Path]) -> list[Path]:
@@ -95,46 +100,65 @@ def site_of(path: Path) -> SiteProfile:
         raise ReplayError(f"{path.name}: {exc}") from exc
 
 
-def read_responses(path: Path) -> Iterator[ReplayedResponse]:
-    """Response and revisit records of one file, each with its request's method.
+def index_entries(path: Path) -> list[IndexEntry]:
+    """Response and revisit records of one WARC file, in file order, from its CDXJ index.
 
-    Records are read without warcio's HTTP parsing, which then runs for responses only: a
-    request record needs just its first word, and parsing every head was a fifth of replay.
+    The file's own index in its archive is used when current; otherwise the file is indexed
+    into a temporary folder (sources are never written to).
     """
-    pending: dict[str, Any] | None = None
+    index = current_index(path)
+    with tempfile.TemporaryDirectory(prefix="caseharvest-replay-") as folder:
+        if index is None:
+            index = Path(folder) / "index.cdxj"
+            CDXJIndexer(str(index), [str(path)], post_append=True).process_all()
+        with index.open(encoding="utf-8") as lines:
+            entries = [entry for line in lines if (entry := parse_cdxj_line(line))]
+    return sorted(entries, key=lambda entry: entry.offset)
+
+
+def _is_case(entry: IndexEntry, profile: SiteProfile) -> bool:
+    return (
+        entry.method == "GET" and article_ids(entry.url) is not None and profile.allows(entry.url)
+    )
+
+
+def read_batch(path: Path, entries: list[IndexEntry], profile: SiteProfile) -> list[ReplayedRecord]:
+    """Read the records at *entries* of *path*; extract the case pages among them.
+
+    Runs in a worker process: reading, decoding and extraction are most of replay's work.
+    """
+    records = []
     with path.open("rb") as stream:
-        records = ArchiveIterator(stream, no_record_parse=True)
-        for record in records:
-            kind = record.rec_type
-            if kind in ("response", "revisit"):
-                record.http_headers = _HTTP_PARSER.parse(record.raw_stream)
-                http = record.http_headers
-                body = record.content_stream().read() if kind == "response" else b""
-                fields = record.rec_headers
-                pending = {
-                    "warc_file": path.name,
-                    "offset": records.get_record_offset(),
-                    "url": fields.get_header("WARC-Target-URI"),
-                    "status": int(http.get_statuscode() or 0),
-                    "record_type": kind,
-                    "record_id": fields.get_header("WARC-Record-ID"),
-                    "warc_date": fields.get_header("WARC-Date"),
-                    "payload_digest": fields.get_header("WARC-Payload-Digest"),
-                    "headers": {name.lower(): value for name, value in http.headers},
-                    "body": body,
-                }
-                records.read_to_end(record)
-                pending["length"] = records.get_record_length()
-            elif kind == "request" and pending is not None:
-                concurrent = record.rec_headers.get_header("WARC-Concurrent-To")
-                if concurrent == pending["record_id"]:
-                    method = record.raw_stream.readline().split(b" ", 1)[0]
-                    yield ReplayedResponse(
-                        method=method.decode("ascii", "replace"),
-                        request_record_id=record.rec_headers.get_header("WARC-Record-ID"),
-                        **pending,
-                    )
-                pending = None
+        for entry in entries:
+            stream.seek(entry.offset)
+            member = zlib.decompress(stream.read(entry.length), zlib.MAX_WBITS | 16)
+            record = next(iter(ArchiveIterator(BytesIO(member), check_digests=False)))
+            fields, http = record.rec_headers, record.http_headers
+            status = int(http.get_statuscode() or 0)
+            page: ExtractedPage | str | None = None
+            headers = {name.lower(): value for name, value in http.headers}
+            if record.rec_type == "response" and status == 200 and _is_case(entry, profile):
+                body = record.content_stream().read()
+                page = extract_case(
+                    body, entry.url, headers.get("content-type"), profile.extraction
+                )
+            records.append(
+                ReplayedRecord(
+                    warc_file=path.name,
+                    offset=entry.offset,
+                    length=entry.length,
+                    url=fields.get_header("WARC-Target-URI"),
+                    method=entry.method,
+                    status=status,
+                    record_type=record.rec_type,
+                    record_id=fields.get_header("WARC-Record-ID"),
+                    warc_date=fields.get_header("WARC-Date"),
+                    payload_digest=fields.get_header("WARC-Payload-Digest"),
+                    headers=headers,
+                    page=page,
+                )
+            )
+    return records
 
 
 def refuse_archive_holding(files: list[Path], archive: Path) -> None:
@@ -148,52 +172,52 @@ def refuse_archive_holding(files: list[Path], archive: Path) -> None:
 
 
 def link_into_archive(files: list[Path], archive: Path, site: str) -> None:
-    """Make *files* part of *archive* (``warc/<site>/``): hard links, else copies."""
+    """Make *files* part of *archive* (``warc/<site>/``): hard links, else copies.
+
+    A file's current CDXJ index comes along, so it is not indexed again.
+    """
     refuse_archive_holding(files, archive)
     folder = ArchiveLayout(archive).warc_dir(site)
     folder.mkdir(parents=True, exist_ok=True)
     for path in files:
         linked = folder / path.name
-        if linked.exists():
-            continue
-        try:
-            os.link(path, linked)  # same bytes, no second copy on disk
-        except OSError:
-            shutil.copy2(path, linked)
+        index = current_index(path)
+        _link_or_copy(path, linked)
+        if index is not None:
+            target = index_path_for(linked)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            _link_or_copy(index, target)
 
 
-class _Window:
-    """Submit extraction jobs, hand back results in submission order, never too many ahead."""
+def _link_or_copy(source: Path, target: Path) -> None:
+    if target.exists():
+        return
+    try:
+        os.link(source, target)  # same bytes, no second copy on disk
+    except OSError:
+        shutil.copy2(source, target)
 
-    def __init__(self, executor: Executor | None, size: int) -> None:
+
+class _Batches:
+    """Submit batches, hand back their records in submission order, a bounded number ahead."""
+
+    def __init__(self, executor: Executor | None, ahead: int, profile: SiteProfile) -> None:
         self.executor = executor
-        self.size = size
-        self.pending: deque[tuple[CaseFetched, Future[ExtractedPage | str] | None]] = deque()
+        self.ahead = ahead
+        self.profile = profile
+        self.pending: deque[Future[list[ReplayedRecord]]] = deque()
 
-    def submit(
-        self, case: CaseFetched, rules: ExtractionRules | None
-    ) -> Iterator[tuple[CaseFetched, ExtractedPage | str | None]]:
-        future = None
-        if rules is not None:
-            if self.executor is None:
-                done: Future[ExtractedPage | str] = Future()
-                done.set_result(extract_case(case.body, case.url, case.content_type, rules))
-                future = done
-            else:
-                future = self.executor.submit(
-                    extract_case, case.body, case.url, case.content_type, rules
-                )
-        self.pending.append((case, future))
-        while len(self.pending) > self.size:
-            yield self._pop()
+    def submit(self, path: Path, entries: list[IndexEntry]) -> Iterator[ReplayedRecord]:
+        if self.executor is None:
+            yield from read_batch(path, entries, self.profile)
+            return
+        self.pending.append(self.executor.submit(read_batch, path, entries, self.profile))
+        while len(self.pending) > self.ahead:
+            yield from self.pending.popleft().result()
 
-    def drain(self) -> Iterator[tuple[CaseFetched, ExtractedPage | str | None]]:
+    def drain(self) -> Iterator[ReplayedRecord]:
         while self.pending:
-            yield self._pop()
-
-    def _pop(self) -> tuple[CaseFetched, ExtractedPage | str | None]:
-        case, future = self.pending.popleft()
-        return case, future.result() if future is not None else None
+            yield from self.pending.popleft().result()
 
 
 def replay(
@@ -227,7 +251,7 @@ def replay(
         try:
             executor = ProcessPoolExecutor(workers) if workers > 1 else None
             try:
-                _replay_files(run, files, _Window(executor, size=8 * workers), progress)
+                _Replay(run).replay(files, _Batches(executor, 2 * workers, profile), progress)
             finally:
                 if executor is not None:
                     executor.shutdown()
@@ -239,64 +263,124 @@ def replay(
     return run.summary
 
 
-def _replay_files(
-    run: ArchiveRun, files: list[Path], window: _Window, progress: Callable[[int], None] | None
-) -> None:
-    summary, catalog, profile = run.summary, run.catalog, run.profile
-    done_bytes = 0
-    seen: set[str] = set()
-    errors: dict[str, str] = {}
-    for path in files:
-        for response in read_responses(path):
-            summary.requests += 1
-            summary.records[response.record_type] = summary.records.get(response.record_type, 0) + 1
-            capture_id = catalog.add_capture(
-                run_id=run.run_id,
-                url=response.url,
-                method=response.method,
-                status=response.status,
-                record_type=response.record_type,
-                record_id=response.record_id,
-                warc_date=response.warc_date,
-                warc_file=response.warc_file,
-                warc_offset=response.offset,
-                warc_length=response.length,
-                payload_digest=response.payload_digest,
-                content_type=response.headers.get("content-type"),
-                etag=response.headers.get("etag"),
-                last_modified=response.headers.get("last-modified"),
-            )
-            ids = article_ids(response.url)
-            if response.method != "GET" or ids is None or not profile.allows(response.url):
+class _Replay:
+    """Stores records in file order, deciding versions as `fetch` did.
+
+    A thread creates the text files (slow on some disks; the syscalls release the GIL) while
+    the next records are stored; a version is recorded once its files exist, and before the
+    same case is looked at again.
+    """
+
+    def __init__(self, run: ArchiveRun) -> None:
+        self.run = run
+        run.commit_each_case = False
+        self.seen: set[str] = set()
+        self.errors: dict[str, str] = {}
+        self.files = ThreadPoolExecutor(1, thread_name_prefix="replay-files")
+        self.writing: deque[tuple[CaseFetched, NewVersion, Future[None]]] = deque()
+        self.stored = 0
+
+    def replay(
+        self, files: list[Path], batches: _Batches, progress: Callable[[int], None] | None
+    ) -> None:
+        done_bytes = 0
+        for path in files:
+            entries = index_entries(path)
+            for start in range(0, len(entries), BATCH_RECORDS):
+                for record in batches.submit(path, entries[start : start + BATCH_RECORDS]):
+                    self.store(record)
+            done_bytes += path.stat().st_size
+            if progress is not None:
+                progress(done_bytes)
+        for record in batches.drain():
+            self.store(record)
+        self.record_written(wait_for=len(self.writing))
+        self.files.shutdown()
+        self.fail_unreached()
+        self.run.catalog.commit()
+
+    def record_written(self, wait_for: int = 0, url: str | None = None) -> None:
+        """Record the versions whose files are written: the first *wait_for* for sure, all of
+        them up to *url*'s, and any others already done."""
+        while self.writing:
+            case, plan, future = self.writing[0]
+            if wait_for <= 0 and not future.done() and url is None:
+                return
+            future.result()
+            self.writing.popleft()
+            record_version(self.run, case, plan)
+            wait_for -= 1
+            if url is not None and case.url == url:
+                url = None
+
+    def store(self, record: ReplayedRecord) -> None:
+        run, summary, catalog, profile = (
+            self.run,
+            self.run.summary,
+            self.run.catalog,
+            self.run.profile,
+        )
+        summary.requests += 1
+        summary.records[record.record_type] = summary.records.get(record.record_type, 0) + 1
+        capture_id = catalog.add_capture(
+            run_id=run.run_id,
+            url=record.url,
+            method=record.method,
+            status=record.status,
+            record_type=record.record_type,
+            record_id=record.record_id,
+            warc_date=record.warc_date,
+            warc_file=record.warc_file,
+            warc_offset=record.offset,
+            warc_length=record.length,
+            payload_digest=record.payload_digest,
+            content_type=record.headers.get("content-type"),
+            etag=record.headers.get("etag"),
+            last_modified=record.headers.get("last-modified"),
+        )
+        ids = article_ids(record.url)
+        if record.method != "GET" or ids is None or not profile.allows(record.url):
+            return
+        case = _case(record, capture_id, ids)
+        if record.status in DEAD_STATUSES:
+            if case.url in self.seen or catalog.latest_version(profile.name, case.url):
+                catalog.set_withdrawn(profile.name, case.url, case.fetched_at)
+            else:
+                summary.dead[case.url] = f"HTTP {record.status}"
+                note_case(run, case, "dead", f"HTTP {record.status}")
+            return
+        if record.status not in (200, 304):
+            self.errors[case.url] = f"HTTP {record.status}"
+            return
+        self.errors.pop(case.url, None)
+        self.seen.add(case.url)
+        summary.listed += 1
+        if any(pending.url == case.url for pending, _, _ in self.writing):
+            self.record_written(url=case.url)
+        if record.page is None and needs_extraction(run, case):
+            # A revisit whose original never made a version (e.g. its extraction failed).
+            reason = "revisit of a capture that has no extracted version"
+            summary.fail(case.url, reason)
+            note_case(run, case, "failed", reason)
+            return
+        plan = plan_case(run, case, record.page)
+        if plan is not None:
+            self.writing.append((case, plan, self.files.submit(plan.write_files, run.layout)))
+        self.record_written(wait_for=len(self.writing) - WRITES_AHEAD)
+        self.stored += 1
+        if self.stored % COMMIT_EVERY == 0:
+            catalog.commit()
+
+    def fail_unreached(self) -> None:
+        """Cases whose every capture was an error (5xx …): failed, as `fetch` recorded them."""
+        run, profile = self.run, self.run.profile
+        for url, reason in self.errors.items():
+            if url in self.seen:
                 continue
-            case = _case(response, capture_id, ids)
-            if response.status in DEAD_STATUSES:
-                if case.url in seen or catalog.latest_version(profile.name, case.url):
-                    catalog.set_withdrawn(profile.name, case.url, case.fetched_at)
-                else:
-                    summary.dead[case.url] = f"HTTP {response.status}"
-                    note_case(run, case, "dead", f"HTTP {response.status}")
-                continue
-            if response.status not in (200, 304):
-                errors[case.url] = f"HTTP {response.status}"
-                continue
-            errors.pop(case.url, None)
-            seen.add(case.url)
-            summary.listed += 1
-            rules = None if case.same_as_archived else profile.extraction
-            for done, page in window.submit(case, rules):
-                _store(run, done, page)
-        done_bytes += path.stat().st_size
-        if progress is not None:
-            progress(done_bytes)
-    for done, page in window.drain():
-        _store(run, done, page)
-    for url, reason in errors.items():
-        if url not in seen:
             ids = article_ids(url)
             assert ids is not None
-            summary.fail(url, reason)
-            catalog.note_case(
+            run.summary.fail(url, reason)
+            run.catalog.note_case(
                 site=profile.name,
                 url=url,
                 article_id=ids[1],
@@ -306,36 +390,26 @@ def _replay_files(
                 run_id=run.run_id,
                 at=utc_now(),
             )
-    catalog.commit()
 
 
-def _case(response: ReplayedResponse, capture_id: int, ids: tuple[str, str]) -> CaseFetched:
-    record = WrittenRecord(
-        warc_file=response.warc_file,
-        offset=response.offset,
-        length=response.length,
-        record_id=response.record_id,
-        record_type=response.record_type,
-        warc_date=response.warc_date,
-        payload_digest=response.payload_digest or "",
-        request_record_id=response.request_record_id,
+def _case(record: ReplayedRecord, capture_id: int, ids: tuple[str, str]) -> CaseFetched:
+    written = WrittenRecord(
+        warc_file=record.warc_file,
+        offset=record.offset,
+        length=record.length,
+        record_id=record.record_id,
+        record_type=record.record_type,
+        warc_date=record.warc_date,
+        payload_digest=record.payload_digest or "",
+        request_record_id="",
     )
     return CaseFetched(
-        url=response.url,
+        url=record.url,
         article_id=ids[1],
         column_id=ids[0],
-        listing=ListingRecord(response.url, "", None),
-        body=response.body,
-        content_type=response.headers.get("content-type"),
-        capture=Capture(capture_id, record),
-        not_modified=response.status == 304,
+        listing=ListingRecord(record.url, "", None),
+        body=b"",  # extracted in a worker already
+        content_type=record.headers.get("content-type"),
+        capture=Capture(capture_id, written),
+        not_modified=record.status == 304,
     )
-
-
-def _store(run: ArchiveRun, case: CaseFetched, page: ExtractedPage | str | None) -> None:
-    if page is None and needs_extraction(run, case):
-        # A revisit whose original never made a version (e.g. its extraction failed then).
-        run.summary.fail(case.url, "revisit of a capture that has no extracted version")
-        note_case(run, case, "failed", "revisit of a capture that has no extracted version")
-        return
-    store_case(run, case, page)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import math
-import re
 from collections.abc import AsyncIterator, Iterable, Iterator
 from typing import Any
 from urllib.parse import urldefrag
@@ -23,11 +22,13 @@ from caseharvest.capture.scrapy_extension import CAPTURE_META_KEY
 from caseharvest.case_store import Capture, CaseFetched
 from caseharvest.catalog import CaseRow
 from caseharvest.spiders.hanweb_jpage import (
+    DEAD_STATUSES,
     CsrfStubError,
     Datastore,
     JpageColumn,
     ListingError,
     ListingRecord,
+    article_ids,
     parse_column_page,
     parse_datastore,
 )
@@ -39,16 +40,8 @@ logger = logging.getLogger(__name__)
 # each one is recorded with its cause; redirects (3xx) are still followed.
 ERROR_STATUSES = list(range(400, 600))
 ROLE = "caseharvest_role"
-ARTICLE_URL = re.compile(r"/art_(?P<column>\d+)_(?P<article>\d+)\.html?$")
-DEAD_STATUSES = (404, 410)
 # A fallback from POST to the GET form of dataproxy.jsp happens on these answers.
 POST_REFUSED_STATUSES = (400, 403, 404, 405, 415, 501)
-
-
-def article_ids(url: str) -> tuple[str, str] | None:
-    """(column id, article id) of a Hanweb article URL ``…/art_<COL>_<ARTID>.html``."""
-    match = ARTICLE_URL.search(urldefrag(url)[0])
-    return (match["column"], match["article"]) if match else None
 
 
 def anti_bot_challenge(response: Response) -> str | None:

@@ -9,11 +9,14 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass
-from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urldefrag, urlencode, urljoin, urlsplit, urlunsplit
 
 import lxml.html
 
 DEFAULT_PROXY_PATH = "/module/web/jpage/dataproxy.jsp"
+ARTICLE_URL = re.compile(r"/art_(?P<column>\d+)_(?P<article>\d+)\.html?$")
+# A case page answering these is a dead link (first time) or withdrawn (known case).
+DEAD_STATUSES = (404, 410)
 
 _CSRF_STUB = re.compile(r"dataStore\s*=\s*\[\s*['\"]csrf['\"]\s*\]", re.IGNORECASE)
 _RECORD = re.compile(r"<record>\s*<!\[CDATA\[(.*?)\]\]>\s*</record>", re.DOTALL | re.IGNORECASE)
@@ -86,6 +89,12 @@ class JpageColumn:
         parts = urlsplit(self.first_group.nextgroup_url)
         query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "page"]
         return urlunsplit(parts._replace(query=urlencode([("page", str(group)), *query])))
+
+
+def article_ids(url: str) -> tuple[str, str] | None:
+    """(column id, article id) of a Hanweb article URL ``…/art_<COL>_<ARTID>.html``."""
+    match = ARTICLE_URL.search(urldefrag(url)[0])
+    return (match["column"], match["article"]) if match else None
 
 
 def _js_value(raw: str) -> str:
