@@ -286,3 +286,31 @@ def test_several_sites_crawl_one_after_the_other(
     reports = [json.loads(p.read_text("utf-8")) for p in (tmp_path / "archive/runs").iterdir()]
     assert len(reports) == 2, "one run per site, each in a process of its own"
     assert sorted(report["new"] for report in reports) == [0, 63], "the second run found all known"
+
+
+def test_listing_is_read_only_a_little_ahead_of_the_case_pages(
+    start_replica: Callable[..., ReplicaServer], tmp_path: Path
+) -> None:
+    """Memory must not grow with the column: at most two groups of cases wait in the queue."""
+    # Groups of 10 records; 4 requests at a time: unchecked, the listing (served first, by
+    # priority) outruns the case pages and the queue grows with the column.
+    replica = start_replica(ReplicaConfig(cases=400, per_page=10, group_size=1))
+    crawl = fetch(
+        tmp_path / "archive",
+        replica,
+        *("-s", "CONCURRENT_REQUESTS=4", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=4"),
+        *("-s", "CASEHARVEST_REQUISITES=False"),
+    )
+    assert_every_case_archived(crawl)
+    answered = 0
+    posts = 0
+    for exchange in replica.exchanges():
+        if "/art/" in exchange.url:
+            answered += 1
+        elif exchange.method == "POST":
+            posts += 1
+            start = int(exchange.target.split("startrecord=")[1].split("&")[0])
+            # records before this group were listed; at most 2 groups (20) of them unanswered
+            # (and the few requests in flight)
+            assert answered >= start - 1 - 20 - 4, (start, answered)
+    assert posts >= 30

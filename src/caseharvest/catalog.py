@@ -237,12 +237,12 @@ class Catalog:
         """True when a capture with this WARC-Record-ID is registered."""
         return self.capture_id(record_id) is not None
 
-    def archived_urls(self) -> set[str]:
-        """URLs the archive holds a 200 capture of (response or revisit)."""
-        return {
-            row["url"]
-            for row in self._db.execute("SELECT DISTINCT url FROM captures WHERE status = 200")
-        }
+    def has_archived(self, url: str) -> bool:
+        """True when the archive holds a 200 capture of *url* (response or revisit)."""
+        row = self._db.execute(
+            "SELECT 1 FROM captures WHERE url = ? AND status = 200 LIMIT 1", (url,)
+        ).fetchone()
+        return row is not None
 
     def latest_original(self, url: str, method: str = "GET") -> CaptureRow | None:
         """Newest 200 ``response`` record for *url*: what a revisit may refer to."""
@@ -266,11 +266,21 @@ class Catalog:
 
     # -- cases --------------------------------------------------------------------------------
 
-    def case_urls(self, site: str) -> dict[str, str]:
-        """Every case URL of *site* the catalog holds, with its status."""
+    def case_urls(self, site: str, *statuses: str) -> set[str]:
+        """URLs of the site's cases (with one of *statuses*, when given)."""
         return {
-            row["url"]: row["status"]
+            row["url"]
             for row in self._db.execute("SELECT url, status FROM cases WHERE site = ?", (site,))
+            if not statuses or row["status"] in statuses
+        }
+
+    def withdrawn_urls(self, site: str) -> set[str]:
+        """URLs of the site's cases marked withdrawn."""
+        return {
+            row["url"]
+            for row in self._db.execute(
+                "SELECT url FROM cases WHERE site = ? AND withdrawn_at IS NOT NULL", (site,)
+            )
         }
 
     def note_case(
@@ -393,14 +403,20 @@ class Catalog:
 
     def cases(self, site: str | None = None, *, status: str | None = None) -> list[CaseRow]:
         """Cases with the metadata of their latest version."""
+        return list(self.iter_cases(site, status=status))
+
+    def iter_cases(
+        self, site: str | None = None, *, status: str | None = None
+    ) -> Iterator[CaseRow]:
+        """Like :meth:`cases`, one row at a time (memory stays flat on large archives)."""
         query = (
             "SELECT c.*, v.metadata FROM cases c LEFT JOIN versions v"
             " ON v.site = c.site AND v.url = c.url AND v.version = c.latest_version"
             " WHERE (:site IS NULL OR c.site = :site) AND (:status IS NULL OR c.status = :status)"
             " ORDER BY c.site, c.url"
         )
-        return [
-            CaseRow(
+        for row in self._db.execute(query, {"site": site, "status": status}):
+            yield CaseRow(
                 site=row["site"],
                 url=row["url"],
                 article_id=row["article_id"],
@@ -411,8 +427,6 @@ class Catalog:
                 latest_version=row["latest_version"],
                 metadata=json.loads(row["metadata"]) if row["metadata"] else None,
             )
-            for row in self._db.execute(query, {"site": site, "status": status})
-        ]
 
     def versions(self, site: str, url: str) -> list[dict[str, Any]]:
         """Every version's metadata of one case, oldest first."""

@@ -180,7 +180,7 @@ def _answer_from_warc(
 
 def _full_walk_due(run: ArchiveRun, max_age_days: float) -> bool:
     """True when the site's listing was never read whole, or not for *max_age_days*."""
-    if not run.catalog.case_urls(run.profile.name):
+    if not run.catalog.case_urls(run.profile.name):  # any status
         return False  # a first run reads everything anyway
     last = run.catalog.last_full_walk(run.profile.name)
     if last is None:

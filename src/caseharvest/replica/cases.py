@@ -302,6 +302,9 @@ class ReplicaSite:
         self._added_batches = 0
         self._served_flaky: set[str] = set()
         self._dataproxy_requests = 0
+        self._by_path: dict[str, ReplicaCase] = {}
+        self._paths_of: list[ReplicaCase] | None = None
+        self._paths_count = 0
 
     def listed(self) -> list[ReplicaCase]:
         """What the column listing currently shows, newest first."""
@@ -321,10 +324,12 @@ class ReplicaSite:
     def case_at(self, path: str) -> ReplicaCase | None:
         """The case whose page lives at this site-relative path, if any."""
         with self._lock:
-            for case in self.cases:
-                if case.path == path:
-                    return case
-        return None
+            # An index by path, rebuilt when cases come or go: a scan per request made large
+            # (benchmark) replicas answer in time proportional to their size.
+            if self._paths_of is not self.cases or self._paths_count != len(self.cases):
+                self._by_path = {case.path: case for case in self.cases}
+                self._paths_of, self._paths_count = self.cases, len(self.cases)
+            return self._by_path.get(path)
 
     def attachment(self, filename: str) -> tuple[ReplicaCase, str] | None:
         """The case linking a download file name, and the link text, if any case links it."""

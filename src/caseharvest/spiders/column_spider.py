@@ -10,9 +10,9 @@ from typing import Any
 from urllib.parse import urldefrag
 
 import scrapy
-from scrapy import FormRequest, Request
+from scrapy import FormRequest, Request, signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import CloseSpider, IgnoreRequest
+from scrapy.exceptions import CloseSpider, DontCloseSpider, IgnoreRequest
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
@@ -40,6 +40,7 @@ logger = logging.getLogger(__name__)
 # each one is recorded with its cause; redirects (3xx) are still followed.
 ERROR_STATUSES = list(range(400, 600))
 ROLE = "caseharvest_role"
+LISTING_AHEAD = 2  # listing groups' worth of case requests queued before reading more
 # A fallback from POST to the GET form of dataproxy.jsp happens on these answers.
 POST_REFUSED_STATUSES = (400, 403, 404, 405, 415, 501)
 
@@ -68,13 +69,16 @@ class ColumnSpider(scrapy.Spider):
         self.allowed_domains = list(self.profile.allowed_hosts)
         self.full = full
         self.revalidate = revalidate
-        catalog_cases = run.catalog.cases(self.profile.name)
         # Known cases are not fetched again (dead links included) unless revalidating.
-        self.known = {case.url for case in catalog_cases if case.status in ("archived", "dead")}
-        self.archived_cases = [case for case in catalog_cases if case.status == "archived"]
-        self.withdrawn = {case.url for case in catalog_cases if case.withdrawn_at}
-        # Requisites (stylesheets, scripts, images) are fetched once per archive.
-        self.archived_urls = run.catalog.archived_urls()
+        self.known = run.catalog.case_urls(self.profile.name, "archived", "dead")
+        self.withdrawn = run.catalog.withdrawn_urls(self.profile.name)
+        # Requisites (stylesheets, scripts, images) are fetched once per archive; the few a
+        # site has are remembered once found archived.
+        self.archived_requisites: set[str] = set()
+        # Case requests queued and not answered yet: the listing is read ahead of the case
+        # pages by at most LISTING_AHEAD groups, so memory does not grow with the column.
+        self.cases_pending = 0
+        self.deferred_group: Datastore | None = None
         self.listed: set[str] = set()
         self.new_scheduled = 0
         self.column: JpageColumn | None = None
@@ -94,6 +98,7 @@ class ColumnSpider(scrapy.Spider):
         kwargs.setdefault("revalidate", crawler.settings.getbool("CASEHARVEST_REVALIDATE"))
         spider: ColumnSpider = super().from_crawler(crawler, *args, run=run, **kwargs)
         spider.fetch_requisites = crawler.settings.getbool("CASEHARVEST_REQUISITES", True)
+        crawler.signals.connect(spider.spider_idle, signal=signals.spider_idle)
         return spider
 
     fetch_requisites = True
@@ -108,7 +113,7 @@ class ColumnSpider(scrapy.Spider):
     async def start(self) -> AsyncIterator[Request]:
         yield self._request(self.profile.column.url, self.parse_column, "listing", priority=10)
         if self.revalidate:
-            for case in self.archived_cases:
+            for case in self.run.catalog.iter_cases(self.profile.name, status="archived"):
                 yield self._revalidation(case)
 
     def _revalidation(self, case: CaseRow) -> Request:
@@ -183,6 +188,9 @@ class ColumnSpider(scrapy.Spider):
             return
         if self._limit_reached():
             logger.info("--limit reached: not reading further listing groups")
+            return
+        if self.cases_pending > LISTING_AHEAD * column.group_records:
+            self.deferred_group = group  # read on when the case pages have caught up
             return
         if (
             not self.full
@@ -317,9 +325,39 @@ class ColumnSpider(scrapy.Spider):
                 summary.skipped_by_limit += 1
                 continue
             self.new_scheduled += 1
-            yield self._request(url, self.parse_case, "case", meta={"listing": record})
+            self.cases_pending += 1
+            yield self._request(
+                url, self.parse_case, "case", meta={"listing": record, "counted": True}
+            )
+
+    def _case_answered(self, request: Request) -> Iterator[Request]:
+        """A listed case got its answer: read further in the listing if it was waiting."""
+        if not request.meta.get("counted"):
+            return
+        self.cases_pending -= 1
+        column = self.column
+        if (
+            self.deferred_group is not None
+            and column is not None
+            and (self.cases_pending <= LISTING_AHEAD * column.group_records)
+        ):
+            group, self.deferred_group = self.deferred_group, None
+            yield from self._next_group(group)
+
+    def spider_idle(self) -> None:
+        """Never close with the listing unread (should a case request vanish uncounted)."""
+        if self.deferred_group is None:
+            return
+        if self.cases_pending:
+            logger.warning("%d case requests unaccounted for", self.cases_pending)
+        self.cases_pending = 0
+        group, self.deferred_group = self.deferred_group, None
+        for request in self._next_group(group):
+            self.crawler.engine.crawl(request)
+        raise DontCloseSpider
 
     def parse_case(self, response: Response) -> Iterator[Request | CaseFetched]:
+        yield from self._case_answered(response.request or Request(response.url))
         self._check_challenge(response)
         record: ListingRecord = response.meta["listing"]
         url = urldefrag(record.url)[0]
@@ -380,9 +418,9 @@ class ColumnSpider(scrapy.Spider):
         """After a complete listing walk, known cases no longer listed are withdrawn."""
         if reason != "finished" or not self.run.summary.full_walk or self.run.summary.fatal:
             return
-        for case in self.archived_cases:
-            if case.url not in self.listed and not case.withdrawn_at:
-                self._withdraw(case.url, "no longer in the column's listing")
+        archived = self.run.catalog.case_urls(self.profile.name, "archived")
+        for url in sorted(archived - self.listed - self.withdrawn):
+            self._withdraw(url, "no longer in the column's listing")
 
     def _note_case(
         self,
@@ -423,8 +461,12 @@ class ColumnSpider(scrapy.Spider):
         if not self.fetch_requisites:
             return
         for url in urls:
-            if self.profile.allows(url) and url not in self.archived_urls:
-                yield self._request(url, self.parse_requisite, "requisite", priority=-2)
+            if not self.profile.allows(url) or url in self.archived_requisites:
+                continue
+            if self.run.catalog.has_archived(url):
+                self.archived_requisites.add(url)
+                continue
+            yield self._request(url, self.parse_requisite, "requisite", priority=-2)
 
     def parse_attachment(self, response: Response) -> None:
         self._check_challenge(response)
@@ -476,6 +518,8 @@ class ColumnSpider(scrapy.Spider):
         if role == "listing":
             raise self._fatal(f"listing request {request.url} failed: {reason}")
         if role == "case":
+            for resumed in self._case_answered(request):
+                self.crawler.engine.crawl(resumed)
             record = request.meta.get("listing")
             self._case_failed(urldefrag(request.url)[0], reason, record=record)
         elif role == "attachment":
