@@ -26,7 +26,7 @@ from warcio.archiveiterator import ArchiveIterator
 from caseharvest.archive_layout import ArchiveLayout
 from caseharvest.archive_lock import ArchiveLock
 from caseharvest.archive_run import ArchiveRun, utc_now
-from caseharvest.capture.capture_index import IndexEntry, parse_cdxj_line
+from caseharvest.capture.capture_index import parse_cdxj_line
 from caseharvest.capture.warc_writer import WrittenRecord, warc_file_pattern
 from caseharvest.case_store import (
     Capture,
@@ -100,7 +100,12 @@ def site_of(path: Path) -> SiteProfile:
         raise ReplayError(f"{path.name}: {exc}") from exc
 
 
-def index_entries(path: Path) -> list[IndexEntry]:
+# Where a record is: offset, length, and the method of its request. Plain tuples, as one file
+# can hold tens of thousands of records.
+Location = tuple[int, int, str]
+
+
+def index_entries(path: Path) -> list[Location]:
     """Response and revisit records of one WARC file, in file order, from its CDXJ index.
 
     The file's own index in its archive is used when current; otherwise the file is indexed
@@ -112,43 +117,44 @@ def index_entries(path: Path) -> list[IndexEntry]:
             index = Path(folder) / "index.cdxj"
             CDXJIndexer(str(index), [str(path)], post_append=True).process_all()
         with index.open(encoding="utf-8") as lines:
-            entries = [entry for line in lines if (entry := parse_cdxj_line(line))]
-    return sorted(entries, key=lambda entry: entry.offset)
+            entries = [
+                (entry.offset, entry.length, entry.method)
+                for line in lines
+                if (entry := parse_cdxj_line(line))
+            ]
+    return sorted(entries)
 
 
-def _is_case(entry: IndexEntry, profile: SiteProfile) -> bool:
-    return (
-        entry.method == "GET" and article_ids(entry.url) is not None and profile.allows(entry.url)
-    )
+def _is_case(url: str, method: str, profile: SiteProfile) -> bool:
+    return method == "GET" and article_ids(url) is not None and profile.allows(url)
 
 
-def read_batch(path: Path, entries: list[IndexEntry], profile: SiteProfile) -> list[ReplayedRecord]:
+def read_batch(path: Path, entries: list[Location], profile: SiteProfile) -> list[ReplayedRecord]:
     """Read the records at *entries* of *path*; extract the case pages among them.
 
     Runs in a worker process: reading, decoding and extraction are most of replay's work.
     """
     records = []
     with path.open("rb") as stream:
-        for entry in entries:
-            stream.seek(entry.offset)
-            member = zlib.decompress(stream.read(entry.length), zlib.MAX_WBITS | 16)
+        for offset, length, method in entries:
+            stream.seek(offset)
+            member = zlib.decompress(stream.read(length), zlib.MAX_WBITS | 16)
             record = next(iter(ArchiveIterator(BytesIO(member), check_digests=False)))
             fields, http = record.rec_headers, record.http_headers
             status = int(http.get_statuscode() or 0)
             page: ExtractedPage | str | None = None
             headers = {name.lower(): value for name, value in http.headers}
-            if record.rec_type == "response" and status == 200 and _is_case(entry, profile):
+            url = fields.get_header("WARC-Target-URI")
+            if record.rec_type == "response" and status == 200 and _is_case(url, method, profile):
                 body = record.content_stream().read()
-                page = extract_case(
-                    body, entry.url, headers.get("content-type"), profile.extraction
-                )
+                page = extract_case(body, url, headers.get("content-type"), profile.extraction)
             records.append(
                 ReplayedRecord(
                     warc_file=path.name,
-                    offset=entry.offset,
-                    length=entry.length,
-                    url=fields.get_header("WARC-Target-URI"),
-                    method=entry.method,
+                    offset=offset,
+                    length=length,
+                    url=url,
+                    method=method,
                     status=status,
                     record_type=record.rec_type,
                     record_id=fields.get_header("WARC-Record-ID"),
@@ -207,7 +213,7 @@ class _Batches:
         self.profile = profile
         self.pending: deque[Future[list[ReplayedRecord]]] = deque()
 
-    def submit(self, path: Path, entries: list[IndexEntry]) -> Iterator[ReplayedRecord]:
+    def submit(self, path: Path, entries: list[Location]) -> Iterator[ReplayedRecord]:
         if self.executor is None:
             yield from read_batch(path, entries, self.profile)
             return
@@ -274,7 +280,6 @@ class _Replay:
     def __init__(self, run: ArchiveRun) -> None:
         self.run = run
         run.commit_each_case = False
-        self.seen: set[str] = set()
         self.errors: dict[str, str] = {}
         self.files = ThreadPoolExecutor(1, thread_name_prefix="replay-files")
         self.writing: deque[tuple[CaseFetched, NewVersion, Future[None]]] = deque()
@@ -343,7 +348,7 @@ class _Replay:
             return
         case = _case(record, capture_id, ids)
         if record.status in DEAD_STATUSES:
-            if case.url in self.seen or catalog.latest_version(profile.name, case.url):
+            if catalog.latest_version(profile.name, case.url):
                 catalog.set_withdrawn(profile.name, case.url, case.fetched_at)
             else:
                 summary.dead[case.url] = f"HTTP {record.status}"
@@ -353,7 +358,6 @@ class _Replay:
             self.errors[case.url] = f"HTTP {record.status}"
             return
         self.errors.pop(case.url, None)
-        self.seen.add(case.url)
         summary.listed += 1
         if any(pending.url == case.url for pending, _, _ in self.writing):
             self.record_written(url=case.url)
@@ -375,8 +379,6 @@ class _Replay:
         """Cases whose every capture was an error (5xx …): failed, as `fetch` recorded them."""
         run, profile = self.run, self.run.profile
         for url, reason in self.errors.items():
-            if url in self.seen:
-                continue
             ids = article_ids(url)
             assert ids is not None
             run.summary.fail(url, reason)
