@@ -28,5 +28,9 @@ lint: install
 test: lint tools
 	$(BIN)/pytest
 
+# Run by hand, not in CI: extraction quality, then speed and memory at 2,000 and 20,000 cases
+# against wget + trafilatura and a one-process replay loop (needs wget; ~15 minutes).
 bench: install
+	command -v wget >/dev/null || (apt-get update -qq && apt-get install -y -qq wget)
 	$(BIN)/python bench/extract_quality.py
+	$(BIN)/python bench/run.py --cases 2000 20000
