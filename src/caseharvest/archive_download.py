@@ -97,20 +97,7 @@ class ArchiveDownloadHandler(BaseDownloadHandler):
                 url=entry.url,
                 method=request.method,
                 status=archived.status,
-                record_type=record.record_type,
-                record_id=record.record_id,
-                warc_date=record.warc_date,
-                warc_file=record.warc_file,
-                warc_offset=record.offset,
-                warc_length=record.length,
-                payload_digest=record.payload_digest,
-                content_type=_last(archived.headers, "content-type"),
-                etag=_last(archived.headers, "etag"),
-                last_modified=_last(archived.headers, "last-modified"),
+                record=record,
+                headers={name.lower(): value for name, value in archived.headers},
             )
         return Capture(existing, record)
-
-
-def _last(headers: list[tuple[str, str]], name: str) -> str | None:
-    values = [value for key, value in headers if key.lower() == name]
-    return values[-1] if values else None

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from caseharvest.capture.warc_writer import WrittenRecord
+
 CATALOG_NAME = "catalog.sqlite3"
 SCHEMA_VERSION = 1
 
@@ -190,18 +192,10 @@ class Catalog:
         url: str,
         method: str,
         status: int,
-        record_type: str,
-        record_id: str,
-        warc_date: str,
-        warc_file: str,
-        warc_offset: int,
-        warc_length: int,
-        payload_digest: str | None,
-        content_type: str | None,
-        etag: str | None,
-        last_modified: str | None,
+        record: WrittenRecord,
+        headers: Mapping[str, str],
     ) -> int:
-        """Register a written record; returns its capture id."""
+        """Register a written record; *headers* are its response's, names in lower case."""
         cursor = self._db.execute(
             "INSERT INTO captures (run_id, url, method, status, record_type, record_id, warc_date,"
             " warc_file, warc_offset, warc_length, payload_digest, content_type, etag,"
@@ -211,16 +205,16 @@ class Catalog:
                 url,
                 method,
                 status,
-                record_type,
-                record_id,
-                warc_date,
-                warc_file,
-                warc_offset,
-                warc_length,
-                payload_digest,
-                content_type,
-                etag,
-                last_modified,
+                record.record_type,
+                record.record_id,
+                record.warc_date,
+                record.warc_file,
+                record.offset,
+                record.length,
+                record.payload_digest or None,
+                headers.get("content-type"),
+                headers.get("etag"),
+                headers.get("last-modified"),
             ),
         )
         assert cursor.lastrowid is not None

@@ -327,26 +327,37 @@ class _Replay:
         )
         summary.requests += 1
         summary.records[record.record_type] = summary.records.get(record.record_type, 0) + 1
+        written = WrittenRecord(
+            warc_file=record.warc_file,
+            offset=record.offset,
+            length=record.length,
+            record_id=record.record_id,
+            record_type=record.record_type,
+            warc_date=record.warc_date,
+            payload_digest=record.payload_digest or "",
+            request_record_id="",
+        )
         capture_id = catalog.add_capture(
             run_id=run.run_id,
             url=record.url,
             method=record.method,
             status=record.status,
-            record_type=record.record_type,
-            record_id=record.record_id,
-            warc_date=record.warc_date,
-            warc_file=record.warc_file,
-            warc_offset=record.offset,
-            warc_length=record.length,
-            payload_digest=record.payload_digest,
-            content_type=record.headers.get("content-type"),
-            etag=record.headers.get("etag"),
-            last_modified=record.headers.get("last-modified"),
+            record=written,
+            headers=record.headers,
         )
         ids = article_ids(record.url)
         if record.method != "GET" or ids is None or not profile.allows(record.url):
             return
-        case = _case(record, capture_id, ids)
+        case = CaseFetched(
+            url=record.url,
+            article_id=ids[1],
+            column_id=ids[0],
+            listing=ListingRecord(record.url, "", None),
+            body=b"",  # extracted in a worker already
+            content_type=record.headers.get("content-type"),
+            capture=Capture(capture_id, written),
+            not_modified=record.status == 304,
+        )
         if record.status in DEAD_STATUSES:
             if catalog.latest_version(profile.name, case.url):
                 catalog.set_withdrawn(profile.name, case.url, case.fetched_at)
@@ -392,26 +403,3 @@ class _Replay:
                 run_id=run.run_id,
                 at=utc_now(),
             )
-
-
-def _case(record: ReplayedRecord, capture_id: int, ids: tuple[str, str]) -> CaseFetched:
-    written = WrittenRecord(
-        warc_file=record.warc_file,
-        offset=record.offset,
-        length=record.length,
-        record_id=record.record_id,
-        record_type=record.record_type,
-        warc_date=record.warc_date,
-        payload_digest=record.payload_digest or "",
-        request_record_id="",
-    )
-    return CaseFetched(
-        url=record.url,
-        article_id=ids[1],
-        column_id=ids[0],
-        listing=ListingRecord(record.url, "", None),
-        body=b"",  # extracted in a worker already
-        content_type=record.headers.get("content-type"),
-        capture=Capture(capture_id, written),
-        not_modified=record.status == 304,
-    )

@@ -30,6 +30,9 @@ ALL_SITES_INDEX = "index.cdxj"
 # Beside each merged index: the per-file indexes it was built from (name, size, mtime).
 SOURCES_SUFFIX = ".sources.json"
 REVISIT_MIME = "warc/revisit"
+# Lines sorted in memory before cdxj-indexer spills to temporary files: its 32 MB default
+# made indexing a 1 GB WARC file the peak of a crawl's memory.
+SORT_BUFFER_BYTES = 4 * 1024 * 1024
 # What a 304 revisit's line takes from the capture it revalidated.
 _LOCATION_FIELDS = ("mime", "status", "digest", "length", "offset", "filename")
 
@@ -56,7 +59,13 @@ def index_warc_file(warc: Path) -> Path:
     )
     os.close(handle)
     try:
-        CDXJIndexer(temporary, [str(warc)], post_append=True, sort=True).process_all()
+        CDXJIndexer(
+            temporary,
+            [str(warc)],
+            post_append=True,
+            sort=True,
+            max_sort_buff_size=SORT_BUFFER_BYTES,
+        ).process_all()
         with open(temporary, "rb") as written:
             os.fsync(written.fileno())
         os.replace(temporary, target)

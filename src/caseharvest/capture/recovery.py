@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from caseharvest.capture.warc_reader import TornTail, WarcRecordInfo, iter_records
-from caseharvest.capture.warc_writer import OPEN_SUFFIX
+from caseharvest.capture.warc_writer import OPEN_SUFFIX, WrittenRecord
 from caseharvest.catalog import Catalog
 
 logger = logging.getLogger(__name__)
@@ -83,21 +83,23 @@ def register_recovered(catalog: Catalog, recovered: RecoveredFile) -> int:
             record.record_id
         ):
             continue
+        written = WrittenRecord(
+            warc_file=recovered.path.name,
+            offset=record.offset,
+            length=record.length,
+            record_id=record.record_id,
+            record_type=record.record_type,
+            warc_date=record.warc_date,
+            payload_digest=record.payload_digest or "",
+            request_record_id="",
+        )
         catalog.add_capture(
             run_id=None,
             url=record.target_uri,
             method=methods.get(record.record_id) or "GET",
             status=record.http_status or 0,
-            record_type=record.record_type,
-            record_id=record.record_id,
-            warc_date=record.warc_date,
-            warc_file=recovered.path.name,
-            warc_offset=record.offset,
-            warc_length=record.length,
-            payload_digest=record.payload_digest,
-            content_type=record.http_header("Content-Type"),
-            etag=record.http_header("ETag"),
-            last_modified=record.http_header("Last-Modified"),
+            record=written,
+            headers={name.lower(): value for name, value in record.http_headers},
         )
         added += 1
     catalog.commit()

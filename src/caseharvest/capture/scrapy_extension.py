@@ -142,16 +142,11 @@ class WarcCaptureExtension:
             url=exchange.url,
             method=exchange.method,
             status=exchange.status,
-            record_type=record.record_type,
-            record_id=record.record_id,
-            warc_date=record.warc_date,
-            warc_file=record.warc_file,
-            warc_offset=record.offset,
-            warc_length=record.length,
-            payload_digest=record.payload_digest,
-            content_type=_text(exchange.response_header(b"Content-Type")),
-            etag=_text(exchange.response_header(b"ETag")),
-            last_modified=_text(exchange.response_header(b"Last-Modified")),
+            record=record,
+            headers={
+                name.decode("latin-1").lower(): value.decode("latin-1")
+                for name, value in exchange.response_headers
+            },
         )
         request.meta[CAPTURE_META_KEY] = Capture(capture_id, record)
         summary = self.run.summary
@@ -196,7 +191,3 @@ def _file_closed(run: ArchiveRun, path: Path) -> None:
     except OSError as exc:
         # Nothing is lost: ensure_indexes() indexes any file that lacks its index.
         run.summary.warn(f"could not index {path.name} now ({exc}); it is indexed on next use")
-
-
-def _text(value: bytes | None) -> str | None:
-    return value.decode("latin-1") if value is not None else None

@@ -41,22 +41,28 @@ _TITLE_MAX_CHARS = 200
 _BREADCRUMB = re.compile(r"[>＞»→]")
 _TITLE_SEPARATORS = " \t\r\n\u3000\xa0-_|｜—–·•:：,，>＞»"
 
-_ATTACHMENT_SUFFIXES = (
+# Documents a page links as attachments (Hanweb serves uploads through downfile.jsp, the
+# real name in its `filename` parameter). The spider fetches these too: one definition.
+ATTACHMENT_SUFFIXES = (
     ".pdf",
     ".doc",
     ".docx",
     ".xls",
     ".xlsx",
     ".wps",
+    ".et",
+    ".ppt",
+    ".pptx",
     ".zip",
     ".rar",
     ".7z",
     ".txt",
     ".csv",
-    ".ppt",
-    ".pptx",
     ".ofd",
+    ".tif",
+    ".tiff",
 )
+ATTACHMENT_SCRIPTS = ("downfile.jsp",)
 # Attachment blocks sit right under the body; links further down belong to other page parts.
 _ELEMENTS_AFTER_BODY = 60
 
@@ -231,9 +237,10 @@ def find_title(
     return candidates[0] if candidates else None
 
 
-def _is_attachment(href: str) -> bool:
+def is_attachment(href: str) -> bool:
+    """True for a link (absolute or relative) to a downloadable document rather than a page."""
     path = urlsplit(href).path.lower()
-    return path.endswith("downfile.jsp") or path.endswith(_ATTACHMENT_SUFFIXES)
+    return path.endswith(ATTACHMENT_SCRIPTS) or path.endswith(ATTACHMENT_SUFFIXES)
 
 
 def _file_name(url: str) -> str:
@@ -299,7 +306,7 @@ def find_attachments(
         if (
             href
             and not href.lower().startswith(("javascript:", "mailto:", "#"))
-            and _is_attachment(href)
+            and is_attachment(href)
         ):
             absolute = urljoin(url, href)
             if absolute not in found:

@@ -8,37 +8,10 @@ from urllib.parse import urljoin, urlsplit
 
 import lxml.html
 
-ATTACHMENT_SUFFIXES = (
-    ".pdf",
-    ".doc",
-    ".docx",
-    ".xls",
-    ".xlsx",
-    ".wps",
-    ".et",
-    ".ppt",
-    ".pptx",
-    ".zip",
-    ".rar",
-    ".7z",
-    ".txt",
-    ".csv",
-    ".ofd",
-    ".tif",
-    ".tiff",
-)
-# Hanweb serves uploaded files through this JSP, the real name in its `filename` parameter.
-ATTACHMENT_PATHS = ("/module/download/downfile.jsp",)
+from caseharvest.extract.metadata import is_attachment
 
 _CSS_URL = re.compile(r"""url\(\s*(['"]?)([^'")]+)\1\s*\)""", re.IGNORECASE)
 _CSS_IMPORT = re.compile(r"""@import\s+(['"])([^'"]+)\1""", re.IGNORECASE)
-
-
-def is_attachment(url: str) -> bool:
-    """True for a link to a downloadable document rather than a page."""
-    parts = urlsplit(url)
-    path = parts.path.lower()
-    return path.endswith(ATTACHMENT_SUFFIXES) or path in ATTACHMENT_PATHS
 
 
 def _usable(url: str) -> bool:
