@@ -232,3 +232,32 @@ def test_quiet_prints_nothing_on_success(
     crawl = fetch(tmp_path / "archive", start_replica(), "--quiet", "--limit", "2")
     assert crawl.result.returncode == 0
     assert crawl.result.stdout == "" and crawl.result.stderr == ""
+
+
+def test_known_case_answering_404_is_withdrawn_on_revalidate(
+    start_replica: Callable[..., ReplicaServer], tmp_path: Path
+) -> None:
+    archive = tmp_path / "archive"
+    replica = start_replica()
+    assert fetch(archive, replica).result.returncode == 0
+    gone = replica.site.listed()[3]
+    gone.status = 404
+    again = fetch(archive, replica, "--revalidate")
+    assert again.result.returncode == 0, again.result.stderr
+    assert again.report["withdrawn"] == [gone.url]
+    rows = CliRunner().invoke(cli, ["export", "--archive", str(archive)]).output.splitlines()
+    row = next(json.loads(line) for line in rows if gone.url in line)
+    assert row["withdrawn_at"] and row["text"]
+
+
+def test_a_listing_far_smaller_than_the_archive_is_an_error(
+    start_replica: Callable[..., ReplicaServer], tmp_path: Path
+) -> None:
+    archive = tmp_path / "archive"
+    replica = start_replica()
+    assert fetch(archive, replica).result.returncode == 0
+    del replica.site.cases[20:]  # the site now lists 20 of the 64 cases the archive knows
+    broken = fetch(archive, replica)
+    assert broken.result.returncode == 1
+    assert "far below" in broken.result.stderr
+    assert broken.report["withdrawn"] == [], "a broken listing withdraws nothing"
