@@ -180,6 +180,14 @@ def fetch(
     signal, with WARC files closed properly.
     """
     overrides = _parse_settings(setting)
+    if not quiet and not from_warc and not (
+        os.environ.get("CASEHARVEST_CONTACT") or "CASEHARVEST_CONTACT" in overrides
+    ):
+        click.echo(
+            "note: set CASEHARVEST_CONTACT (e.g. mailto:you@example.org) so the site can reach "
+            "whoever runs this crawl; it goes into the User-Agent and the WARC files",
+            err=True,
+        )
     if "CASEHARVEST_ARCHIVE" in overrides:
         archive = Path(overrides.pop("CASEHARVEST_ARCHIVE"))
     if at and not from_warc:
