@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import itertools
 import json
 import os
 import platform
@@ -209,8 +210,7 @@ def table(results: list[dict[str, Any]]) -> str:
             f"loop {n / result['naive_replay']['wall_s']:.0f} cases/s | "
             f"{result['naive_replay']['wall_s'] / replay['wall_s']:.2f}× faster |"
         )
-    if len(results) > 1:
-        small, large = results[0], results[-1]
+    for small, large in itertools.pairwise(results):
         for step in ("fetch", "replay"):
             growth = large[step]["peak_rss_mb"] / small[step]["peak_rss_mb"]
             lines.append(
