@@ -314,3 +314,25 @@ def test_listing_is_read_only_a_little_ahead_of_the_case_pages(
             # (and the few requests in flight)
             assert answered >= start - 1 - 20 - 4, (start, answered)
     assert posts >= 30
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["fetch", "nowhere"], "no site profile 'nowhere'"),
+        (["fetch", "-s", "DOWNLOAD_DELAY"], "-s takes NAME=VALUE"),
+        (["fetch", "--at", "2019"], "--at picks captures for --from-warc"),
+    ],
+)
+def test_usage_errors_exit_2_with_a_message(args: list[str], message: str, tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, [*args, "--archive", str(tmp_path / "archive")])
+    assert result.exit_code == 2
+    assert message in result.output
+    assert not (tmp_path / "archive").exists(), "nothing written for a usage error"
+
+
+def test_commands_on_a_folder_without_archive_say_so(tmp_path: Path) -> None:
+    for command in ("export", "verify", "status"):
+        result = CliRunner().invoke(cli, [command, "--archive", str(tmp_path)])
+        assert result.exit_code == 1
+        assert "holds no caseharvest archive" in result.output
