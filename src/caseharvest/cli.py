@@ -180,8 +180,10 @@ def fetch(
     signal, with WARC files closed properly.
     """
     overrides = _parse_settings(setting)
-    if not quiet and not from_warc and not (
-        os.environ.get("CASEHARVEST_CONTACT") or "CASEHARVEST_CONTACT" in overrides
+    if (
+        not quiet
+        and not from_warc
+        and not (os.environ.get("CASEHARVEST_CONTACT") or "CASEHARVEST_CONTACT" in overrides)
     ):
         click.echo(
             "note: set CASEHARVEST_CONTACT (e.g. mailto:you@example.org) so the site can reach "
