@@ -72,9 +72,8 @@ class ColumnSpider(scrapy.Spider):
         # Known cases are not fetched again (dead links included) unless revalidating.
         self.known = run.catalog.case_urls(self.profile.name, "archived", "dead")
         self.withdrawn = run.catalog.withdrawn_urls(self.profile.name)
-        # Requisites (stylesheets, scripts, images) are fetched once per archive; the few a
-        # site has are remembered once found archived.
-        self.archived_requisites: set[str] = set()
+        # Requisites (stylesheets, scripts, images) are fetched once per archive.
+        self.requisites_seen: set[str] = set()
         # Case requests queued and not answered yet: the listing is read ahead of the case
         # pages by at most LISTING_AHEAD groups, so memory does not grow with the column.
         self.cases_pending = 0
@@ -461,12 +460,14 @@ class ColumnSpider(scrapy.Spider):
         if not self.fetch_requisites:
             return
         for url in urls:
-            if not self.profile.allows(url) or url in self.archived_requisites:
+            # Every case page names the same few stylesheets and scripts: decide once per URL
+            # (Scrapy's duplicate filter would drop the repeats, but only after the request
+            # went through the whole middleware chain).
+            if url in self.requisites_seen:
                 continue
-            if self.run.catalog.has_archived(url):
-                self.archived_requisites.add(url)
-                continue
-            yield self._request(url, self.parse_requisite, "requisite", priority=-2)
+            self.requisites_seen.add(url)
+            if self.profile.allows(url) and not self.run.catalog.has_archived(url):
+                yield self._request(url, self.parse_requisite, "requisite", priority=-2)
 
     def parse_attachment(self, response: Response) -> None:
         self._check_challenge(response)
