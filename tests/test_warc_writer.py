@@ -183,3 +183,24 @@ def test_revisit_records_carry_refers_to_fields(tmp_path: Path) -> None:
         assert fields["WARC-Refers-To-Date"] == original.warc_date
         assert fields["WARC-Payload-Digest"] == original.payload_digest
         assert fields["WARC-Truncated"] == "length"
+
+
+def test_recovery_cuts_a_response_left_without_its_request(tmp_path: Path) -> None:
+    from caseharvest.capture.conformance import check_warc_file
+    from caseharvest.capture.recovery import recover_open_files
+
+    writer = pinned_writer(tmp_path)
+    writer.write_exchange(exchange(body=b"first"))
+    second = writer.write_exchange(exchange(body=b"second"))
+    assert writer._path is not None and writer._file is not None
+    writer._file.flush()
+    open_path = writer._path
+    # Killed right after the second response record, before its request record.
+    with open_path.open("r+b") as handle:
+        handle.truncate(second.offset + second.length)
+    (recovered,) = recover_open_files(tmp_path)
+    assert not recovered.removed and recovered.cut_bytes == second.length
+    assert [r.record_type for r in recovered.records] == ["warcinfo", "response", "request"]
+    problems = check_warc_file(recovered.path)
+    # (this test's writer leaves out warcinfo fields a real run writes)
+    assert [p for p in problems if "warcinfo lacks" not in p] == []

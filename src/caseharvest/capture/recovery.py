@@ -26,7 +26,7 @@ class RecoveredFile:
 
 
 def recover_open_files(directory: Path) -> list[RecoveredFile]:
-    """Close every ``*.warc.gz.open`` file in *directory* after its last whole record.
+    """Close every ``*.warc.gz.open`` file in *directory* after its last whole record pair.
 
     A file that does not even hold its warcinfo record whole is removed: nothing in it was
     ever committed. Files are never appended to afterwards.
@@ -40,6 +40,11 @@ def recover_open_files(directory: Path) -> list[RecoveredFile]:
                 tail = item
             else:
                 records.append(item)
+        if records and records[-1].record_type in ("response", "revisit"):
+            # Killed between a response and its request record: the pair is incomplete (and
+            # was never registered), so it goes too; the case is fetched again next time.
+            dropped = records.pop()
+            tail = tail or TornTail(dropped.offset, "a response without its request record")
         size = path.stat().st_size
         end = records[-1].offset + records[-1].length if records else 0
         final = path.with_name(path.name.removesuffix(OPEN_SUFFIX))
