@@ -11,8 +11,7 @@ from pathlib import Path
 import pytest
 
 from caseharvest.capture.exchange import HttpExchange
-from caseharvest.capture.scrapy_extension import payload_digest
-from caseharvest.capture.warc_reader import WarcRecordInfo, iter_records
+from caseharvest.capture.warc_reader import WarcRecordInfo, iter_records, sha1_digest
 from caseharvest.capture.warc_writer import RevisitOf, RotatingWarcWriter
 from caseharvest.warc_index import (
     ensure_indexes,
@@ -251,7 +250,7 @@ def test_replay_view_of_a_real_304_revisit(tmp_path: Path) -> None:
         if isinstance(r, WarcRecordInfo) and r.record_type == "response"
     )
     revisit = RevisitOf(
-        "server-not-modified", original.record_id, ARTICLE, original.warc_date, payload_digest(body)
+        "server-not-modified", original.record_id, ARTICLE, original.warc_date, sha1_digest(body)
     )
     write_warc(
         archive,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -141,16 +140,6 @@ class Catalog:
 
     def commit(self) -> None:
         """End the current transaction."""
-        self._db.commit()
-
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
-        """Group writes; committed on success, rolled back on error."""
-        try:
-            yield
-        except BaseException:
-            self._db.rollback()
-            raise
         self._db.commit()
 
     # -- runs ---------------------------------------------------------------------------------

@@ -7,8 +7,6 @@ retry and redirect middlewares swallow 5xx and 3xx answers (see README, "WARC fi
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import logging
 import platform
 from datetime import UTC, datetime
@@ -25,6 +23,7 @@ from scrapy.http import Response
 from caseharvest import __version__
 from caseharvest.archive_run import ArchiveRun
 from caseharvest.capture.exchange import HttpExchange
+from caseharvest.capture.warc_reader import sha1_digest
 from caseharvest.capture.warc_writer import RevisitOf, RotatingWarcWriter
 from caseharvest.case_store import Capture
 from caseharvest.warc_index import index_warc_file
@@ -41,11 +40,6 @@ RECONSTRUCTED = (
     "records add Host and Content-Length as the client sends them. Status codes, header values "
     "(repeats kept, in order per name) and body bytes (still content-encoded) are as received."
 )
-
-
-def payload_digest(body: bytes) -> str:
-    """``sha1:`` + base32, the digest form replay tools compare."""
-    return "sha1:" + base64.b32encode(hashlib.sha1(body).digest()).decode("ascii")
 
 
 def exchange_from_scrapy(request: Request, response: Response) -> HttpExchange:
@@ -164,7 +158,7 @@ class WarcCaptureExtension:
             return None
         if exchange.status == 304:
             profile = "server-not-modified"
-        elif exchange.response_body and payload_digest(exchange.response_body) == (
+        elif exchange.response_body and sha1_digest(exchange.response_body) == (
             original.payload_digest
         ):
             profile = "identical-payload-digest"
