@@ -15,7 +15,7 @@ install: $(BIN)/.installed
 # pywb and wacz in a venv of their own (~/.cache/caseharvest/tools-venv, or
 # $CASEHARVEST_TOOLS_VENV): pywb's brotlipy would break Scrapy's Brotli decoding in .venv.
 tools: install
-	$(BIN)/python -m caseharvest.serve.tools_venv
+	$(BIN)/python -m caseharvest.commands.serve.tools_venv
 
 demo: install
 	$(BIN)/caseharvest demo

@@ -16,8 +16,8 @@ import pytest
 from click.testing import CliRunner
 from warcio.archiveiterator import ArchiveIterator
 
+from caseharvest.archive.catalog import Catalog
 from caseharvest.capture.conformance import check_warc_file
-from caseharvest.catalog import Catalog
 from caseharvest.cli import cli
 from caseharvest.replica import Exchange, ReplicaConfig, ReplicaServer
 from tests.conftest import Crawl, fetch

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from caseharvest.spiders.hanweb_jpage import (
+from caseharvest.extract.page_links import css_references, page_links
+from caseharvest.listings.hanweb_jpage import (
     CsrfStubError,
     ListingError,
     parse_column_page,
     parse_datastore,
 )
-from caseharvest.spiders.page_links import css_references, page_links
 
 COLUMN_URL = "http://commerce.shandong.gov.cn/col/col21482/index.html"
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from caseharvest.catalog import Catalog
+from caseharvest.archive.catalog import Catalog
 from caseharvest.cli import cli
 from caseharvest.replica import Exchange, ReplicaServer
 from tests.conftest import FAST, fetch, run_caseharvest

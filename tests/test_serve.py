@@ -24,9 +24,9 @@ import lxml.html
 import pytest
 from click.testing import CliRunner
 
-from caseharvest.catalog import Catalog
+from caseharvest.archive.catalog import Catalog
 from caseharvest.cli import cli
-from caseharvest.serve.tools_venv import (
+from caseharvest.commands.serve.tools_venv import (
     READY_MARKER,
     REQUIREMENTS,
     ToolsSetupError,
@@ -34,7 +34,7 @@ from caseharvest.serve.tools_venv import (
     find_tool,
     venv_is_ready,
 )
-from caseharvest.serve.wayback_server import warc_timestamp
+from caseharvest.commands.serve.wayback_server import warc_timestamp
 from tests.conftest import Crawl
 
 SEED_URL = "http://commerce.shandong.gov.cn/art/2019/1/7/art_21482_4415480.html"

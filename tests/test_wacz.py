@@ -18,9 +18,9 @@ import surt
 from click.testing import CliRunner
 from warcio.archiveiterator import ArchiveIterator
 
-from caseharvest.catalog import Catalog
+from caseharvest.archive.catalog import Catalog
 from caseharvest.cli import cli
-from caseharvest.serve.tools_venv import find_tool
+from caseharvest.commands.serve.tools_venv import find_tool
 from tests.conftest import Crawl
 from tests.test_serve import SEED_URL, require
 

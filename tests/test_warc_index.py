@@ -10,10 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from caseharvest.capture.exchange import HttpExchange
-from caseharvest.capture.warc_reader import WarcRecordInfo, iter_records, sha1_digest
-from caseharvest.capture.warc_writer import RevisitOf, RotatingWarcWriter
-from caseharvest.warc_index import (
+from caseharvest.archive.warc_index import (
     ensure_indexes,
     index_path_for,
     index_warc_file,
@@ -21,6 +18,9 @@ from caseharvest.warc_index import (
     merged_index_path,
     replay_lines,
 )
+from caseharvest.capture.exchange import HttpExchange
+from caseharvest.capture.warc_reader import WarcRecordInfo, iter_records, sha1_digest
+from caseharvest.capture.warc_writer import RevisitOf, RotatingWarcWriter
 from tests.conftest import Crawl
 
 MOMENT = datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC)

@@ -14,9 +14,9 @@ from typing import IO, Any, TypeVar
 import click
 
 from caseharvest import __version__
-from caseharvest.archive_layout import ArchiveLayout
-from caseharvest.archive_lock import ArchiveLockedError
-from caseharvest.run_summary import EXIT_FAILED, EXIT_LOCKED, EXIT_USAGE, RunSummary
+from caseharvest.archive.layout import ArchiveLayout
+from caseharvest.archive.lock import ArchiveLockedError
+from caseharvest.archive.run_summary import EXIT_FAILED, EXIT_LOCKED, EXIT_USAGE, RunSummary
 from caseharvest.sites import SiteProfile, UnknownSiteError, available_sites, load_profile
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -218,8 +218,8 @@ def _fetch(
     verbose: bool = False,
     **run_options: Any,
 ) -> int:
-    """Run one fetch (options as :func:`caseharvest.runner.run_fetch` takes them)."""
-    from caseharvest.runner import FetchUsageError, run_fetch
+    """Run one fetch (options as :func:`caseharvest.crawl.runner.run_fetch` takes them)."""
+    from caseharvest.crawl.runner import FetchUsageError, run_fetch
 
     if len(profiles) > 1:
         # Scrapy's reactor runs once per process: each site crawls in a child process of its
@@ -288,7 +288,7 @@ def export(
     wacz: Path | None,
 ) -> None:
     """Print one row per archived case: its metadata and clean text, newest first."""
-    from caseharvest.export import export_rows, write_csv, write_jsonl
+    from caseharvest.commands.export import export_rows, write_csv, write_jsonl
 
     if wacz is not None:
         _export_wacz(_existing_archive(archive), wacz, site, output)
@@ -311,7 +311,7 @@ def export(
 
 
 def _export_wacz(archive: Path, wacz: Path, site: str | None, output: Path | None) -> None:
-    from caseharvest.wacz_export import NothingToExportError, write_wacz
+    from caseharvest.commands.wacz_export import NothingToExportError, write_wacz
 
     if output is not None:
         raise click.UsageError("--wacz writes a package, not rows: drop -o/--output")
@@ -350,9 +350,9 @@ def serve(archive: Path, host: str, port: int, pywb: Path | None) -> None:
     pywb runs from its own environment, as a subprocess: it would break Scrapy's Brotli
     decoding if both shared one.
     """
-    from caseharvest.serve.pywb_collection import NothingToServeError, prepare_collection
-    from caseharvest.serve.tools_venv import ToolsSetupError, resolve_tool
-    from caseharvest.serve.wayback_server import (
+    from caseharvest.commands.serve.pywb_collection import NothingToServeError, prepare_collection
+    from caseharvest.commands.serve.tools_venv import ToolsSetupError, resolve_tool
+    from caseharvest.commands.serve.wayback_server import (
         ArchivedPage,
         WaybackServer,
         WaybackStartError,
@@ -393,7 +393,7 @@ def _fetch_in_child(
 @_archive_option()
 def sites(archive: Path) -> None:
     """List the bundled site profiles (with the cases --archive holds of each)."""
-    from caseharvest.catalog import Catalog
+    from caseharvest.archive.catalog import Catalog
 
     counts: dict[str, int] = {}
     if ArchiveLayout(archive).catalog.exists():
@@ -467,9 +467,9 @@ def replay(sources: tuple[Path, ...], archive: Path, workers: int | None, quiet:
 
     SOURCES are WARC files or folders holding them (e.g. archive/warc).
     """
-    from caseharvest.replay import ReplayError, find_warc_files
-    from caseharvest.replay import replay as run_replay
-    from caseharvest.runner import write_run_report_for
+    from caseharvest.commands.replay import ReplayError, find_warc_files
+    from caseharvest.commands.replay import replay as run_replay
+    from caseharvest.crawl.runner import write_run_report_for
 
     try:
         total = sum(path.stat().st_size for path in find_warc_files(list(sources)))
@@ -506,8 +506,8 @@ def replay(sources: tuple[Path, ...], archive: Path, workers: int | None, quiet:
 )
 def status(archive: Path, count: int) -> None:
     """Show the latest runs and the archive's totals; exit 1 when the last run failed."""
-    from caseharvest.archive_lock import ArchiveLock
-    from caseharvest.catalog import Catalog
+    from caseharvest.archive.catalog import Catalog
+    from caseharvest.archive.lock import ArchiveLock
 
     catalog = Catalog.for_archive(_existing_archive(archive))
     try:
@@ -566,7 +566,7 @@ def status(archive: Path, count: int) -> None:
 @_archive_option()
 def verify(archive: Path) -> None:
     """Check every WARC file, catalog entry and text file; exit 1 listing any problem."""
-    from caseharvest.verify import verify_archive
+    from caseharvest.commands.verify import verify_archive
 
     problems, counts = verify_archive(_existing_archive(archive))
     for problem in problems:

@@ -7,9 +7,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from caseharvest.archive.catalog import Catalog
 from caseharvest.capture.warc_reader import TornTail, WarcRecordInfo, iter_records
 from caseharvest.capture.warc_writer import OPEN_SUFFIX, WrittenRecord
-from caseharvest.catalog import Catalog
 
 logger = logging.getLogger(__name__)
 

@@ -10,12 +10,12 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from caseharvest.archive_layout import ArchiveLayout
-from caseharvest.archive_run import ArchiveRun
+from caseharvest.archive.case_files import content_digest, sha256_text, write_case
+from caseharvest.archive.layout import ArchiveLayout
+from caseharvest.archive.run import ArchiveRun
 from caseharvest.capture.warc_writer import WrittenRecord
-from caseharvest.case_files import content_digest, sha256_text, write_case
 from caseharvest.extract import ExtractedPage, ExtractionRules, extract_page
-from caseharvest.spiders.hanweb_jpage import ListingRecord
+from caseharvest.listings.hanweb_jpage import ListingRecord
 
 logger = logging.getLogger(__name__)
 

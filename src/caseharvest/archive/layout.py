@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from caseharvest.catalog import CATALOG_NAME
+from caseharvest.archive.catalog import CATALOG_NAME
 
 
 @dataclass(frozen=True)

@@ -21,12 +21,12 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 
 from caseharvest import __version__
-from caseharvest.archive_run import ArchiveRun
+from caseharvest.archive.case_store import Capture
+from caseharvest.archive.run import ArchiveRun
+from caseharvest.archive.warc_index import index_warc_file
 from caseharvest.capture.exchange import HttpExchange
 from caseharvest.capture.warc_reader import sha1_digest
 from caseharvest.capture.warc_writer import RevisitOf, RotatingWarcWriter
-from caseharvest.case_store import Capture
-from caseharvest.warc_index import index_warc_file
 
 logger = logging.getLogger(__name__)
 

@@ -23,12 +23,8 @@ from pathlib import Path
 from cdxj_indexer.main import CDXJIndexer
 from warcio.archiveiterator import ArchiveIterator
 
-from caseharvest.archive_layout import ArchiveLayout
-from caseharvest.archive_lock import ArchiveLock
-from caseharvest.archive_run import ArchiveRun, utc_now
-from caseharvest.capture.capture_index import parse_cdxj_line
-from caseharvest.capture.warc_writer import WrittenRecord, warc_file_pattern
-from caseharvest.case_store import (
+from caseharvest.archive.capture_index import parse_cdxj_line
+from caseharvest.archive.case_store import (
     Capture,
     CaseFetched,
     NewVersion,
@@ -38,11 +34,15 @@ from caseharvest.case_store import (
     plan_case,
     record_version,
 )
+from caseharvest.archive.layout import ArchiveLayout
+from caseharvest.archive.lock import ArchiveLock
+from caseharvest.archive.run import ArchiveRun, utc_now
+from caseharvest.archive.run_summary import RunSummary
+from caseharvest.archive.warc_index import current_index, ensure_indexes, index_path_for
+from caseharvest.capture.warc_writer import WrittenRecord, warc_file_pattern
 from caseharvest.extract import ExtractedPage
-from caseharvest.run_summary import RunSummary
+from caseharvest.listings.hanweb_jpage import DEAD_STATUSES, ListingRecord, article_ids
 from caseharvest.sites import SiteProfile, UnknownSiteError, load_profile
-from caseharvest.spiders.hanweb_jpage import DEAD_STATUSES, ListingRecord, article_ids
-from caseharvest.warc_index import current_index, ensure_indexes, index_path_for
 
 logger = logging.getLogger(__name__)
 

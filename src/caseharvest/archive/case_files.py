@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from caseharvest.archive_layout import ArchiveLayout
+from caseharvest.archive.layout import ArchiveLayout
 
 # The order of keys in every case's .json (and in export rows, before `text`).
 METADATA_KEYS = (

@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from caseharvest.archive_layout import ArchiveLayout
-from caseharvest.catalog import Catalog
-from caseharvest.run_summary import RunSummary
+from caseharvest.archive.catalog import Catalog
+from caseharvest.archive.layout import ArchiveLayout
+from caseharvest.archive.run_summary import RunSummary
 from caseharvest.sites import SiteProfile
 
 

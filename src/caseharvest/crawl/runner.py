@@ -15,15 +15,15 @@ from scrapy.settings import Settings
 from twisted.python.failure import Failure
 
 from caseharvest import __version__
-from caseharvest import settings as default_settings
-from caseharvest.archive_layout import ArchiveLayout
-from caseharvest.archive_lock import ArchiveLock
-from caseharvest.archive_run import ArchiveRun
+from caseharvest.archive.case_files import write_atomically
+from caseharvest.archive.layout import ArchiveLayout
+from caseharvest.archive.lock import ArchiveLock
+from caseharvest.archive.run import ArchiveRun
+from caseharvest.archive.run_summary import RunSummary
 from caseharvest.capture.recovery import recover_open_files, register_recovered
-from caseharvest.case_files import write_atomically
-from caseharvest.run_summary import RunSummary
+from caseharvest.crawl import settings as default_settings
+from caseharvest.crawl.column_spider import ColumnSpider
 from caseharvest.sites import SiteProfile
-from caseharvest.spiders.column_spider import ColumnSpider
 
 logger = logging.getLogger(__name__)
 
@@ -100,7 +100,7 @@ def run_fetch(
     """Crawl *profile*'s column into *archive*; returns the run's summary.
 
     Raises :class:`FetchUsageError` for unusable settings and
-    :class:`~caseharvest.archive_lock.ArchiveLockedError` when another run holds the archive.
+    :class:`~caseharvest.archive.lock.ArchiveLockedError` when another run holds the archive.
     """
     settings = build_settings(overrides)
     if from_warc:
@@ -131,7 +131,7 @@ def run_fetch(
                     "EXTENSIONS",
                     {
                         **settings.getdict("EXTENSIONS"),
-                        "caseharvest.progress.ProgressExtension": 500,
+                        "caseharvest.crawl.progress.ProgressExtension": 500,
                     },
                     priority="cmdline",
                 )
@@ -158,19 +158,19 @@ def _answer_from_warc(
     settings: Settings, profile: SiteProfile, archive: Path, sources: list[Path], at: str | None
 ) -> None:
     """Serve every request from the captures in *sources* instead of the network."""
-    from caseharvest.capture.capture_index import CaptureIndex
-    from caseharvest.replay import ReplayError, find_warc_files, link_into_archive
+    from caseharvest.archive.capture_index import CaptureIndex
+    from caseharvest.commands.replay import ReplayError, find_warc_files, link_into_archive
 
     try:
         files = find_warc_files(sources)
         link_into_archive(files, archive, profile.name)
     except ReplayError as exc:
         raise FetchUsageError(str(exc)) from exc
-    handler = "caseharvest.archive_download.ArchiveDownloadHandler"
+    handler = "caseharvest.crawl.archive_download.ArchiveDownloadHandler"
     settings.set("DOWNLOAD_HANDLERS", {"http": handler, "https": handler}, priority="cmdline")
     # Nothing reaches a server: no WARC capture (it would fake captures), no politeness delay.
     extensions = settings.getdict("EXTENSIONS")
-    extensions["caseharvest.capture.scrapy_extension.WarcCaptureExtension"] = None
+    extensions["caseharvest.crawl.capture_extension.WarcCaptureExtension"] = None
     settings.set("EXTENSIONS", extensions, priority="cmdline")
     settings.set("DOWNLOAD_DELAY", 0, priority="cmdline")
     settings.set("AUTOTHROTTLE_ENABLED", False, priority="cmdline")

@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import IO, Any
 
 from caseharvest import __version__
-from caseharvest.archive_layout import ArchiveLayout
-from caseharvest.catalog import Catalog
-from caseharvest.warc_index import merged_index, replay_lines, warc_files
+from caseharvest.archive.catalog import Catalog
+from caseharvest.archive.layout import ArchiveLayout
+from caseharvest.archive.warc_index import merged_index, replay_lines, warc_files
 
 WACZ_VERSION = "1.1.1"
 PAGES_PATH = "pages/pages.jsonl"

@@ -15,11 +15,11 @@ from pathlib import Path
 from types import FrameType
 from typing import IO
 
-from caseharvest.archive_layout import ArchiveLayout
-from caseharvest.catalog import Catalog
-from caseharvest.serve.pywb_collection import PywbCollection, prepare_collection
+from caseharvest.archive.catalog import Catalog
+from caseharvest.archive.layout import ArchiveLayout
+from caseharvest.archive.warc_index import WARC_DIR
+from caseharvest.commands.serve.pywb_collection import PywbCollection, prepare_collection
 from caseharvest.sites import UnknownSiteError, load_profile
-from caseharvest.warc_index import WARC_DIR
 
 logger = logging.getLogger(__name__)
 

@@ -11,14 +11,14 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
-from caseharvest.archive_run import ArchiveRun
-from caseharvest.case_store import (
+from caseharvest.archive.case_store import (
     CaseFetched,
     extract_case,
     needs_extraction,
     plan_case,
     record_version,
 )
+from caseharvest.archive.run import ArchiveRun
 from caseharvest.extract import ExtractedPage
 
 
@@ -66,7 +66,7 @@ class CasePipeline:
             # forkserver: workers start from a clean process with the extractor preloaded,
             # never as forks of a process running a reactor and its threads.
             context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["caseharvest.case_store"])
+            context.set_forkserver_preload(["caseharvest.archive.case_store"])
             self._pool = ProcessPoolExecutor(self.workers, mp_context=context)
         future = self._pool.submit(extract_case, case.body, case.url, case.content_type, rules)
         return await asyncio.wrap_future(future)

@@ -15,11 +15,11 @@ from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Headers, Response
 from scrapy.responsetypes import responsetypes
 
-from caseharvest.archive_run import ArchiveRun
-from caseharvest.capture.capture_index import ArchivedResponse, CaptureIndex
-from caseharvest.capture.scrapy_extension import CAPTURE_META_KEY
+from caseharvest.archive.capture_index import ArchivedResponse, CaptureIndex
+from caseharvest.archive.case_store import Capture
+from caseharvest.archive.run import ArchiveRun
 from caseharvest.capture.warc_writer import WrittenRecord
-from caseharvest.case_store import Capture
+from caseharvest.crawl.capture_extension import CAPTURE_META_KEY
 
 CONDITIONAL_HEADERS = (b"If-None-Match", b"If-Modified-Since")
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from caseharvest import __version__
 
 BOT_NAME = "caseharvest"
-SPIDER_MODULES = ["caseharvest.spiders"]
-NEWSPIDER_MODULE = "caseharvest.spiders"
+SPIDER_MODULES = ["caseharvest.crawl.column_spider"]
+NEWSPIDER_MODULE = "caseharvest.crawl.column_spider"
 
 # --- caseharvest -------------------------------------------------------------------------------
 # Who to contact about this crawler: goes into the User-Agent and the WARC operator field.
@@ -64,11 +64,11 @@ DOWNLOAD_MAXSIZE = 512 * 1024 * 1024
 # --- wiring ------------------------------------------------------------------------------------
 EXTENSIONS = {
     # Archives every fetch from the response_downloaded signal: raw bodies, every try.
-    "caseharvest.capture.scrapy_extension.WarcCaptureExtension": 100,
+    "caseharvest.crawl.capture_extension.WarcCaptureExtension": 100,
 }
-# The progress line (caseharvest.progress.ProgressExtension) is added by `fetch` on a terminal.
+# The progress line (crawl.progress.ProgressExtension) is added by `fetch` on a terminal.
 ITEM_PIPELINES = {
-    "caseharvest.case_pipeline.CasePipeline": 300,
+    "caseharvest.crawl.case_pipeline.CasePipeline": 300,
 }
 
 LOG_LEVEL = "INFO"

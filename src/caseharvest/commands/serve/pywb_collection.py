@@ -12,8 +12,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from caseharvest.case_files import write_atomically
-from caseharvest.warc_index import WARC_DIR, merged_index, warc_files, write_replay_index
+from caseharvest.archive.case_files import write_atomically
+from caseharvest.archive.warc_index import WARC_DIR, merged_index, warc_files, write_replay_index
 
 COLLECTION = "caseharvest"
 REPLAY_DIR = "replay"

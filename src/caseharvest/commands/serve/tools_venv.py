@@ -148,7 +148,7 @@ def resolve_tool(name: str, explicit: Path | None = None, report: Report | None 
 
 
 def main() -> None:
-    """``python -m caseharvest.serve.tools_venv``: prepare the tools venv (``make tools``)."""
+    """``python -m caseharvest.commands.serve.tools_venv``: prepare the tools venv (make tools)."""
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     try:
         venv = ensure_tools_venv()

@@ -15,7 +15,7 @@ from pathlib import Path
 from cdxj_indexer.main import CDXJIndexer
 from warcio.archiveiterator import ArchiveIterator
 
-from caseharvest.warc_index import REVISIT_MIME, current_index
+from caseharvest.archive.warc_index import REVISIT_MIME, current_index
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from twisted.internet import task
 
-from caseharvest.archive_run import ArchiveRun
+from caseharvest.archive.run import ArchiveRun
 
 INTERVAL_SECONDS = 0.5
 

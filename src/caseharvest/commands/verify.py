@@ -5,10 +5,10 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from caseharvest.archive_layout import ArchiveLayout
+from caseharvest.archive.catalog import Catalog
+from caseharvest.archive.layout import ArchiveLayout
 from caseharvest.capture.conformance import check_warc_file
 from caseharvest.capture.warc_writer import OPEN_SUFFIX
-from caseharvest.catalog import Catalog
 
 
 def verify_archive(archive: Path) -> tuple[list[str], dict[str, int]]:

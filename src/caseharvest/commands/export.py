@@ -8,9 +8,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, Any
 
-from caseharvest.archive_layout import ArchiveLayout
-from caseharvest.case_files import METADATA_KEYS, read_case_text
-from caseharvest.catalog import Catalog
+from caseharvest.archive.case_files import METADATA_KEYS, read_case_text
+from caseharvest.archive.catalog import Catalog
+from caseharvest.archive.layout import ArchiveLayout
 
 EXPORT_KEYS = (*METADATA_KEYS, "withdrawn_at", "text")
 

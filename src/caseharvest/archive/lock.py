@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from types import TracebackType
 
-from caseharvest.archive_layout import ArchiveLayout
+from caseharvest.archive.layout import ArchiveLayout
 
 
 class ArchiveLockedError(RuntimeError):

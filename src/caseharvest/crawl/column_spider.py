@@ -16,12 +16,13 @@ from scrapy.exceptions import CloseSpider, DontCloseSpider, IgnoreRequest
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from caseharvest.archive_download import ArchiveMiss
-from caseharvest.archive_run import ArchiveRun, utc_now
-from caseharvest.capture.scrapy_extension import CAPTURE_META_KEY
-from caseharvest.case_store import Capture, CaseFetched
-from caseharvest.catalog import CaseRow
-from caseharvest.spiders.hanweb_jpage import (
+from caseharvest.archive.case_store import Capture, CaseFetched
+from caseharvest.archive.catalog import CaseRow
+from caseharvest.archive.run import ArchiveRun, utc_now
+from caseharvest.crawl.archive_download import ArchiveMiss
+from caseharvest.crawl.capture_extension import CAPTURE_META_KEY
+from caseharvest.extract.page_links import css_references, page_links
+from caseharvest.listings.hanweb_jpage import (
     DEAD_STATUSES,
     CsrfStubError,
     Datastore,
@@ -32,7 +33,6 @@ from caseharvest.spiders.hanweb_jpage import (
     parse_column_page,
     parse_datastore,
 )
-from caseharvest.spiders.page_links import css_references, page_links
 
 logger = logging.getLogger(__name__)
 
