@@ -40,13 +40,14 @@ Extractor = Callable[[GoldPage], PageFields]
 def caseharvest_extractor() -> Extractor | str:
     """caseharvest's extract_page with default rules, or why it cannot be imported."""
     try:
-        from caseharvest.extract import ExtractionRules, extract_page
+        from caseharvest.extract import extract_page
+        from caseharvest.sites import rules_for_url
     except ImportError as exc:
         return f"{type(exc).__name__}: {exc}"
 
     def run(page: GoldPage) -> PageFields:
         result = extract_page(
-            page.html, page.url, rules=ExtractionRules(), content_type=page.content_type
+            page.html, page.url, rules=rules_for_url(page.url), content_type=page.content_type
         )
         return PageFields.from_extraction(result)
 

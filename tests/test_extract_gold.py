@@ -17,7 +17,7 @@ from urllib.parse import urljoin
 import pytest
 from lxml import html as lxml_html
 
-from caseharvest.extract import ExtractionRules, extract_page
+from caseharvest.extract import extract_page
 from caseharvest.extract.quality import (
     LEAK_MARKERS,
     PageFields,
@@ -29,6 +29,7 @@ from caseharvest.extract.quality import (
     same_field,
     score_gold_set,
 )
+from caseharvest.sites import rules_for_url
 from tests.gold_set import GoldPage, load_gold_set
 
 MEAN_F1_FLOOR = 0.995
@@ -64,7 +65,7 @@ def outcomes() -> dict[str, Outcome]:
     for page in GOLD_PAGES:
         try:
             result = extract_page(
-                page.html, page.url, rules=ExtractionRules(), content_type=page.content_type
+                page.html, page.url, rules=rules_for_url(page.url), content_type=page.content_type
             )
         except Exception as exc:
             done[page.stem] = Outcome(page, None, exc)

@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
-from caseharvest.extract import Attachment, extract_page
+import functools
+
+from caseharvest.extract import Attachment
+from caseharvest.extract import extract_page as _extract_page
 from caseharvest.extract.metadata import strip_title_words
+from caseharvest.sites import load_profile
+
+# These pages are Shandong's: extraction runs with its profile, as `fetch` runs it. (The
+# site-neutral defaults hold no site's words; tests/sites checks that.)
+SHANDONG_RULES = load_profile("shandong").extraction
+extract_page = functools.partial(_extract_page, rules=SHANDONG_RULES)
 
 ART_URL = "http://commerce.shandong.gov.cn/art/2019/1/7/art_21482_4415480.html"
 TITLE = "淄博市五举措精准发力深化开发区体制机制创新工作"

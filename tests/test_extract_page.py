@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from pathlib import Path
 
 import pytest
 
-from caseharvest.extract import ExtractionRules, extract_page
+from caseharvest.extract import ExtractionRules
+from caseharvest.extract import extract_page as _extract_page
+from caseharvest.sites import load_profile
+
+# These pages are Shandong's: extraction runs with its profile, as `fetch` runs it. (The
+# site-neutral defaults hold no site's words; tests/sites checks that.)
+SHANDONG_RULES = load_profile("shandong").extraction
+extract_page = functools.partial(_extract_page, rules=SHANDONG_RULES)
 
 URL = "http://commerce.shandong.gov.cn/art/2019/1/7/art_21482_4415480.html"
 SEED = Path(__file__).parents[1] / "src/caseharvest/replica/data/seed_art_21482_4415480.txt"

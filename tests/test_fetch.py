@@ -112,8 +112,8 @@ def test_seed_article_matches_the_seed_document(default_crawl: Crawl) -> None:
     assert row["published"] == "2019-01-07"
     assert row["source"] == "淄博市商务局"
     assert row["article_id"] == "4415480" and row["column"] == "21482"
-    txt = default_crawl.archive / "text/shandong/2019/4415480.txt"
-    meta = json.loads((default_crawl.archive / "text/shandong/2019/4415480.json").read_text())
+    txt = default_crawl.archive / "text/shandong/21482/2019/4415480.txt"
+    meta = json.loads((default_crawl.archive / "text/shandong/21482/2019/4415480.json").read_text())
     assert txt.read_text("utf-8") == row["text"]
     assert meta["warc_file"].endswith(".warc.gz") and meta["warc_offset"] > 0
     assert "，" in txt.read_text("utf-8"), "punctuation as served (full width), not NFKC-folded"

@@ -114,7 +114,9 @@ def test_page_requisites_and_attachments() -> None:
     page = """<div id="zoom"><a href="/module/download/downfile.jsp?classid=0&amp;filename=0a1b.pdf">附件1：方案.pdf</a>
     <a href="/art/2019/1/7/art_21482_1.html">上一篇</a><a href="files/x.DOCX">表格</a>
     <a href="/module/download/downfile.jsp?classid=0&amp;filename=0a1b.pdf">重复</a></div>"""
-    links = page_links(page, "http://commerce.shandong.gov.cn/art/2019/1/7/a.html")
+    links = page_links(
+        page, "http://commerce.shandong.gov.cn/art/2019/1/7/a.html", ("downfile.jsp",)
+    )
     assert list(links.attachments) == [
         (
             "附件1：方案.pdf",

@@ -109,7 +109,7 @@ def test_incremental_rerun_and_revalidate(
     ]
     row = next(r for r in latest if r["url"] == revised.url)
     assert row["version"] == 2 and "".join(revised.text.split()) == "".join(row["text"].split())
-    folder = archive / "text/shandong" / revised.published[:4]
+    folder = archive / "text/shandong/21482" / revised.published[:4]
     assert (folder / f"{revised.article_id}.v1.txt").exists()
     assert json.loads((folder / f"{revised.article_id}.json").read_text())["version"] == 2
     assert verify(archive)[0] == 0

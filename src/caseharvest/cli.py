@@ -17,7 +17,13 @@ from caseharvest import __version__
 from caseharvest.archive.layout import ArchiveLayout
 from caseharvest.archive.lock import ArchiveLockedError
 from caseharvest.archive.run_summary import EXIT_FAILED, EXIT_LOCKED, EXIT_USAGE, RunSummary
-from caseharvest.sites import SiteProfile, UnknownSiteError, available_sites, load_profile
+from caseharvest.sites import (
+    ProfileError,
+    SiteProfile,
+    UnknownSiteError,
+    available_sites,
+    load_profile,
+)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -48,11 +54,39 @@ def _existing_archive(archive: Path) -> Path:
     return archive
 
 
-def _profiles(names: Sequence[str]) -> list[SiteProfile]:
+def _profiles_option() -> Callable[[F], F]:
+    return click.option(
+        "--profiles",
+        type=click.Path(exists=True, file_okay=False, path_type=Path),
+        default=None,
+        help="A folder of your own site profiles (*.toml), besides $CASEHARVEST_PROFILES.",
+    )
+
+
+def _profiles(
+    names: Sequence[str], profiles: Path | None = None, column: str | None = None
+) -> list[SiteProfile]:
     try:
-        return [load_profile(name) for name in (names or ("shandong",))]
-    except UnknownSiteError as exc:
+        loaded = [load_profile(name, profiles) for name in (names or ("shandong",))]
+        if column is not None:
+            if len(loaded) != 1:
+                raise click.UsageError("--column picks a column of one site: name one SITE")
+            loaded = [loaded[0].with_columns((loaded[0].column_by_id(column),))]
+    except (UnknownSiteError, ProfileError) as exc:
         raise click.UsageError(str(exc)) from exc
+    return loaded
+
+
+def _open_catalog(archive: Path, *, read_only: bool = True) -> Any:
+    """The archive's catalog for a command; damage and version problems become messages."""
+    from caseharvest.archive.catalog import CatalogError
+    from caseharvest.archive.schema import SchemaError
+    from caseharvest.archive.upgrade import open_catalog
+
+    try:
+        return open_catalog(_existing_archive(archive), read_only=read_only)
+    except (CatalogError, SchemaError) as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 def _parse_settings(pairs: Sequence[str]) -> dict[str, str]:
@@ -129,6 +163,8 @@ def cli() -> None:
 @cli.command()
 @click.argument("sites", nargs=-1)
 @_archive_option()
+@click.option("--column", default=None, metavar="ID", help="Only this column of the SITE.")
+@_profiles_option()
 @click.option("--limit", type=click.IntRange(min=0), default=0, help="Fetch at most N new cases.")
 @click.option("--full", is_flag=True, help="Walk the whole listing even if nothing looks new.")
 @click.option(
@@ -164,6 +200,8 @@ def cli() -> None:
 def fetch(
     sites: tuple[str, ...],
     archive: Path,
+    column: str | None,
+    profiles: Path | None,
     limit: int,
     full: bool,
     revalidate: bool,
@@ -173,7 +211,7 @@ def fetch(
     quiet: bool,
     verbose: bool,
 ) -> None:
-    """Archive every case of each SITE's column (default: shandong).
+    """Archive every case of each SITE's columns (default: shandong).
 
     Exit codes: 0 every listed case archived (or recorded as a dead link); 1 the run failed
     (causes listed); 2 usage error; 75 another run holds the archive; 130/143 stopped by a
@@ -195,7 +233,7 @@ def fetch(
     if at and not from_warc:
         raise click.UsageError("--at picks captures for --from-warc; add --from-warc SOURCE")
     exit_code = _fetch(
-        _profiles(sites),
+        _profiles(sites, profiles, column),
         archive,
         overrides,
         quiet=quiet,
@@ -219,6 +257,8 @@ def _fetch(
     **run_options: Any,
 ) -> int:
     """Run one fetch (options as :func:`caseharvest.crawl.runner.run_fetch` takes them)."""
+    from caseharvest.archive.catalog import CatalogError
+    from caseharvest.archive.schema import SchemaError
     from caseharvest.crawl.runner import FetchUsageError, run_fetch
 
     if len(profiles) > 1:
@@ -250,6 +290,8 @@ def _fetch(
     except ArchiveLockedError as exc:
         click.echo(f"caseharvest: {exc}", err=True)
         return EXIT_LOCKED
+    except (CatalogError, SchemaError) as exc:
+        raise click.ClickException(str(exc)) from exc
     if show_progress:
         click.echo("", err=True)
     if not quiet:
@@ -391,25 +433,31 @@ def _fetch_in_child(
 
 @cli.command()
 @_archive_option()
-def sites(archive: Path) -> None:
-    """List the bundled site profiles (with the cases --archive holds of each)."""
-    from caseharvest.archive.catalog import Catalog
+@_profiles_option()
+def sites(archive: Path, profiles: Path | None) -> None:
+    """List the site profiles, bundled and your own (with the cases --archive holds of each)."""
+    from caseharvest.model import CaseStatus
 
     counts: dict[str, int] = {}
     if ArchiveLayout(archive).catalog.exists():
-        catalog = Catalog.for_archive(archive)
+        catalog = _open_catalog(archive)
         try:
-            for case in catalog.cases(status="archived"):
+            for case in catalog.iter_cases(status=CaseStatus.ARCHIVED):
                 counts[case.site] = counts.get(case.site, 0) + 1
         finally:
             catalog.close()
-    for name in available_sites():
-        profile = load_profile(name)
-        click.echo(
-            f"{profile.name}\t{profile.title}\tcolumn {profile.column.id} "
-            f"{profile.column.name}\t{profile.listing_style}\t{profile.column.url}\t"
-            f"{counts.get(name, 0)} cases in {archive}"
-        )
+    try:
+        names = available_sites(profiles)
+        loaded = [load_profile(name, profiles) for name in names]
+    except ProfileError as exc:
+        raise click.ClickException(str(exc)) from exc
+    for profile in loaded:
+        for column in profile.columns:
+            click.echo(
+                f"{profile.name}\t{profile.title}\tcolumn {column.id} {column.name}\t"
+                f"{column.listing_style or profile.listing_style}\t{column.url}\t"
+                f"{counts.get(profile.name, 0)} cases in {archive}"
+            )
 
 
 @cli.command()
@@ -467,9 +515,9 @@ def replay(sources: tuple[Path, ...], archive: Path, workers: int | None, quiet:
 
     SOURCES are WARC files or folders holding them (e.g. archive/warc).
     """
-    from caseharvest.commands.replay import ReplayError, find_warc_files
+    from caseharvest.archive.lock import ArchiveLockedError
+    from caseharvest.archive.source_files import SourceError, find_warc_files
     from caseharvest.commands.replay import replay as run_replay
-    from caseharvest.crawl.runner import write_run_report_for
 
     try:
         total = sum(path.stat().st_size for path in find_warc_files(list(sources)))
@@ -484,9 +532,11 @@ def replay(sources: tuple[Path, ...], archive: Path, workers: int | None, quiet:
                 summary = run_replay(list(sources), archive, workers=workers, progress=advance)
         else:
             summary = run_replay(list(sources), archive, workers=workers)
-    except ReplayError as exc:
+    except SourceError as exc:
         raise click.UsageError(str(exc)) from exc
-    write_run_report_for(archive, summary)
+    except ArchiveLockedError as exc:
+        click.echo(f"caseharvest: {exc}", err=True)
+        sys.exit(EXIT_LOCKED)
     if not quiet:
         _print_summary(summary)
     _report_failure(summary)
@@ -506,10 +556,9 @@ def replay(sources: tuple[Path, ...], archive: Path, workers: int | None, quiet:
 )
 def status(archive: Path, count: int) -> None:
     """Show the latest runs and the archive's totals; exit 1 when the last run failed."""
-    from caseharvest.archive.catalog import Catalog
     from caseharvest.archive.lock import ArchiveLock
 
-    catalog = Catalog.for_archive(_existing_archive(archive))
+    catalog = _open_catalog(archive)
     try:
         runs, totals = catalog.runs(count), catalog.totals()
     finally:
@@ -528,16 +577,16 @@ def status(archive: Path, count: int) -> None:
     )
     rows = []
     for run in runs:
-        summary = run["summary"] or {}
-        if run["exit_code"] is None:
+        summary = run.summary or {}
+        if run.exit_code is None:
             outcome = "running" if running and run is runs[0] else "killed"
         else:
-            outcome = str(run["exit_code"])
+            outcome = str(run.exit_code)
         rows.append(
             (
-                run["id"],
-                run["started_at"],
-                run["ended_at"] or "-",
+                run.id,
+                run.started_at,
+                run.ended_at or "-",
                 outcome,
                 *(str(summary.get(key, "-")) for key in ("new", "revised", "unchanged")),
                 str(len(summary.get("failed", {})) if summary else "-"),
@@ -551,9 +600,9 @@ def status(archive: Path, count: int) -> None:
         )
     click.echo("")
     click.echo(
-        f"archive {archive}: {totals['archived']} cases archived, {totals['dead']} dead links, "
-        f"{totals['failed']} failed, {totals['versions']} versions, {totals['captures']} "
-        f"captures in {totals['warc_files']} WARC files"
+        f"archive {archive}: {totals.archived} cases archived, {totals.dead} dead links, "
+        f"{totals.failed} failed, {totals.versions} versions, {totals.captures} "
+        f"captures in {totals.warc_files} WARC files"
     )
     if running:
         click.echo(f"a run is in progress: {running}")
@@ -566,9 +615,14 @@ def status(archive: Path, count: int) -> None:
 @_archive_option()
 def verify(archive: Path) -> None:
     """Check every WARC file, catalog entry and text file; exit 1 listing any problem."""
+    from caseharvest.archive.catalog import CatalogError
+    from caseharvest.archive.schema import SchemaError
     from caseharvest.commands.verify import verify_archive
 
-    problems, counts = verify_archive(_existing_archive(archive))
+    try:
+        problems, counts = verify_archive(_existing_archive(archive))
+    except (CatalogError, SchemaError) as exc:
+        raise click.ClickException(str(exc)) from exc
     for problem in problems:
         click.echo(f"problem: {problem}", err=True)
     click.echo(

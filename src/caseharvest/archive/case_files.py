@@ -1,4 +1,4 @@
-"""The text and metadata files of a case: ``<ARTID>.txt`` / ``.json``, written atomically."""
+"""The text and metadata files of a case: ``<id>.txt`` / ``.json``, written atomically."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from caseharvest.archive.atomic_files import write_atomically
 from caseharvest.archive.layout import ArchiveLayout
+from caseharvest.model import CaseKey
 
 # The order of keys in every case's .json (and in export rows, before `text`).
 METADATA_KEYS = (
@@ -46,28 +48,9 @@ def content_digest(text: str, metadata: Mapping[str, Any]) -> str:
     ).hexdigest()
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write *data* to *path* via a temporary file and a rename: never a half-written file.
-
-    No fsync: a killed process never leaves a partial file this way, and syncing every text
-    file cost more than the rest of storing a case. After a power loss, `verify` finds any
-    file that did not reach the disk and `replay` rebuilds it from the WARC files.
-    """
-    # A fixed temporary name (one writer per archive holds its lock) is much cheaper than
-    # mkstemp's random names, and two files are written per case.
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        try:
-            handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-        except FileNotFoundError:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
+def metadata_key(metadata: Mapping[str, Any]) -> CaseKey:
+    """The case key a ``.json`` document names (its ``article_id`` is the case id)."""
+    return CaseKey(str(metadata["site"]), str(metadata["column"]), str(metadata["article_id"]))
 
 
 def write_case(
@@ -76,17 +59,17 @@ def write_case(
     text: str,
     previous: Mapping[str, Any] | None = None,
 ) -> tuple[Path, Path]:
-    """Write a case's latest version; an earlier latest version moves to ``<ARTID>.v<N>.*``."""
-    site, article_id = metadata["site"], metadata["article_id"]
+    """Write a case's latest version; an earlier latest version moves to ``<id>.v<N>.*``."""
+    key = metadata_key(metadata)
     if previous is not None:
-        old_txt, old_json = layout.text_paths(site, previous.get("published"), article_id)
+        old_txt, old_json = layout.text_paths(key, previous.get("published"))
         kept_txt, kept_json = layout.text_paths(
-            site, previous.get("published"), article_id, version=int(previous["version"])
+            key, previous.get("published"), version=int(previous["version"])
         )
         for source, target in ((old_txt, kept_txt), (old_json, kept_json)):
             if source.exists():
                 os.replace(source, target)
-    txt, meta = layout.text_paths(site, metadata.get("published"), article_id)
+    txt, meta = layout.text_paths(key, metadata.get("published"))
     write_atomically(txt, text.encode("utf-8"))  # exact bytes: text_sha256 is their digest
     document = {key: metadata.get(key) for key in METADATA_KEYS}
     write_atomically(meta, (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode())
@@ -97,7 +80,5 @@ def read_case_text(
     layout: ArchiveLayout, metadata: Mapping[str, Any], version: int | None = None
 ) -> str:
     """The stored text of a case (latest, or an older *version*)."""
-    txt, _ = layout.text_paths(
-        metadata["site"], metadata.get("published"), metadata["article_id"], version=version
-    )
+    txt, _ = layout.text_paths(metadata_key(metadata), metadata.get("published"), version=version)
     return txt.read_bytes().decode("utf-8")

@@ -1,7 +1,8 @@
-"""What happens to a fetched case page, whoever fetched it: `fetch`'s pipeline or `replay`.
+"""A fetched case page and what storing it takes, whoever fetched it: `fetch` or `replay`.
 
 Extraction, then files, then the catalog: a case counts as archived only after its WARC
-records are on disk (the caller guarantees that) and its files are written.
+records are on disk (the caller guarantees that) and its files are written. What the case's
+state becomes is the ledger's decision (``archive/ledger.py``).
 """
 
 from __future__ import annotations
@@ -10,31 +11,20 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from caseharvest.archive.case_files import content_digest, sha256_text, write_case
+from caseharvest.archive.case_files import sha256_text, write_case
 from caseharvest.archive.layout import ArchiveLayout
-from caseharvest.archive.run import ArchiveRun
-from caseharvest.capture.warc_writer import WrittenRecord
 from caseharvest.extract import ExtractedPage, ExtractionRules, extract_page
-from caseharvest.listings.hanweb_jpage import ListingRecord
+from caseharvest.model import Capture, CaseKey, ListingRecord
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Capture:
-    """A WARC record the catalog knows, as the spider and the case store see it."""
-
-    capture_id: int
-    record: WrittenRecord
 
 
 @dataclass(frozen=True)
 class CaseFetched:
     """A case page as fetched (or read back from a WARC file)."""
 
+    key: CaseKey
     url: str
-    article_id: str
-    column_id: str
     listing: ListingRecord
     body: bytes
     content_type: str | None
@@ -44,7 +34,7 @@ class CaseFetched:
     @property
     def fetched_at(self) -> str:
         """When the page was fetched: its WARC-Date, to the second (replay gives the same)."""
-        return self.capture.record.warc_date[:19] + "Z"
+        return self.capture.fetched_at
 
     @property
     def same_as_archived(self) -> bool:
@@ -66,16 +56,14 @@ def extract_case(
         return f"extraction failed: {type(exc).__name__}: {exc}"
 
 
-def case_metadata(
-    run: ArchiveRun, case: CaseFetched, page: ExtractedPage, version: int
-) -> dict[str, Any]:
+def case_metadata(case: CaseFetched, page: ExtractedPage, version: int) -> dict[str, Any]:
     """The ``.json`` document of one version of a case."""
     record = case.capture.record
     return {
         "url": case.url,
-        "site": run.profile.name,
-        "column": run.profile.column.id,
-        "article_id": case.article_id,
+        "site": case.key.site,
+        "column": case.key.column,
+        "article_id": case.key.case_id,
         "version": version,
         "title": page.title,
         "published": page.published,
@@ -93,6 +81,7 @@ def case_metadata(
 class NewVersion:
     """Files to write, then a version to record: what storing a changed case takes."""
 
+    case: CaseFetched
     metadata: dict[str, Any]
     text: str
     previous: dict[str, Any] | None
@@ -101,91 +90,3 @@ class NewVersion:
     def write_files(self, layout: ArchiveLayout) -> None:
         """The case's text and metadata files (any thread: files only, no catalog)."""
         write_case(layout, self.metadata, self.text, self.previous)
-
-
-def plan_case(
-    run: ArchiveRun, case: CaseFetched, page: ExtractedPage | str | None
-) -> NewVersion | None:
-    """Record a case that needs no files (failed, unchanged), or say which files to write.
-
-    *page* is None when the caller skipped extraction because the case is unchanged
-    (:attr:`CaseFetched.same_as_archived` and a version exists). When this returns a
-    :class:`NewVersion`, write its files, then call :func:`record_version`: files first,
-    catalog second, so a crash in between leaves files the next run rewrites, never a
-    catalog version without its files.
-    """
-    summary, site = run.summary, run.profile.name
-    latest = run.catalog.latest_version(site, case.url)
-    if page is None:
-        if latest is None:
-            raise ValueError(f"{case.url}: no archived version to call unchanged")
-        summary.unchanged += 1
-        note_case(run, case, "archived", None)
-        return None
-    if isinstance(page, str):
-        summary.fail(case.url, page)
-        note_case(run, case, "failed", page)
-        return None
-    for warning in page.warnings:
-        summary.warn(f"{case.url}: {warning}")
-    if page.confidence != "high":
-        summary.warn(
-            f"{case.url}: body found by {page.method} (low confidence): the page template "
-            "may have changed; check the profile's body rules"
-        )
-    version = latest[1]["version"] + 1 if latest else 1
-    metadata = case_metadata(run, case, page, version)
-    digest = content_digest(page.text, metadata)
-    if latest is not None and latest[0] == digest:
-        summary.unchanged += 1  # a new capture of the same content is not a new version
-        note_case(run, case, "archived", None)
-        return None
-    return NewVersion(metadata, page.text, latest[1] if latest else None, digest)
-
-
-def record_version(run: ArchiveRun, case: CaseFetched, plan: NewVersion) -> None:
-    """After its files are written: the new version and the archived case, in the catalog."""
-    run.catalog.add_version(
-        site=run.profile.name,
-        url=case.url,
-        capture_id=case.capture.capture_id,
-        content_sha256=plan.digest,
-        text_sha256=plan.metadata["text_sha256"],
-        metadata=plan.metadata,
-    )
-    if plan.previous is None:
-        run.summary.new += 1
-    else:
-        run.summary.revised += 1
-    note_case(run, case, "archived", None)
-
-
-def store_case(run: ArchiveRun, case: CaseFetched, page: ExtractedPage | str | None) -> None:
-    """Record one fetched case: a new version, an unchanged one, or a failure."""
-    plan = plan_case(run, case, page)
-    if plan is not None:
-        plan.write_files(run.layout)
-        record_version(run, case, plan)
-
-
-def needs_extraction(run: ArchiveRun, case: CaseFetched) -> bool:
-    """False when the page is byte-identical to an archived version (nothing can change)."""
-    return not (case.same_as_archived and run.catalog.latest_version(run.profile.name, case.url))
-
-
-def note_case(run: ArchiveRun, case: CaseFetched, status: str, reason: str | None) -> None:
-    """The case's catalog row, committed unless the run commits in batches."""
-    run.catalog.note_case(
-        site=run.profile.name,
-        url=case.url,
-        article_id=case.article_id,
-        column_id=run.profile.column.id,
-        status=status,
-        reason=reason,
-        run_id=run.run_id,
-        at=case.fetched_at,
-        listing_title=case.listing.title,
-        listing_date=case.listing.date,
-    )
-    if run.commit_each_case:
-        run.catalog.commit()

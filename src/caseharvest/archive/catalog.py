@@ -1,4 +1,9 @@
-"""The SQLite catalog of an archive: runs, captures (WARC records) and cases with their versions."""
+"""The SQLite catalog of an archive: runs, captures (WARC records) and cases with their versions.
+
+Rows come back as typed, frozen objects. Cases are keyed by :class:`~caseharvest.model.CaseKey`
+(site, column, case id). Writes go into one transaction that :meth:`Catalog.commit` ends;
+callers commit at points where the WARC records a row names are already on disk.
+"""
 
 from __future__ import annotations
 
@@ -9,67 +14,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from caseharvest.capture.warc_writer import WrittenRecord
+from caseharvest.archive.schema import SchemaError, check_version, schema_version, upgrade
+from caseharvest.model import CaseKey, CaseStatus, WarcRecordRef
 
 CATALOG_NAME = "catalog.sqlite3"
-SCHEMA_VERSION = 1
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS runs (
-    id TEXT PRIMARY KEY,
-    site TEXT NOT NULL,
-    command TEXT NOT NULL,
-    started_at TEXT NOT NULL,
-    ended_at TEXT,
-    exit_code INTEGER,
-    summary TEXT
-);
-CREATE TABLE IF NOT EXISTS captures (
-    id INTEGER PRIMARY KEY,
-    run_id TEXT,
-    url TEXT NOT NULL,
-    method TEXT NOT NULL,
-    status INTEGER NOT NULL,
-    record_type TEXT NOT NULL,
-    record_id TEXT NOT NULL UNIQUE,
-    warc_date TEXT NOT NULL,
-    warc_file TEXT NOT NULL,
-    warc_offset INTEGER NOT NULL,
-    warc_length INTEGER NOT NULL,
-    payload_digest TEXT,
-    content_type TEXT,
-    etag TEXT,
-    last_modified TEXT
-);
-CREATE INDEX IF NOT EXISTS captures_by_url ON captures (url, method);
-CREATE INDEX IF NOT EXISTS captures_by_file ON captures (warc_file);
-CREATE TABLE IF NOT EXISTS cases (
-    site TEXT NOT NULL,
-    url TEXT NOT NULL,
-    article_id TEXT NOT NULL,
-    column_id TEXT NOT NULL,
-    listing_title TEXT,
-    listing_date TEXT,
-    status TEXT NOT NULL,          -- archived | dead | failed
-    reason TEXT,
-    first_seen_run TEXT,
-    last_seen_run TEXT,
-    archived_at TEXT,
-    withdrawn_at TEXT,
-    latest_version INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (site, url)
-);
-CREATE TABLE IF NOT EXISTS versions (
-    site TEXT NOT NULL,
-    url TEXT NOT NULL,
-    version INTEGER NOT NULL,
-    capture_id INTEGER NOT NULL REFERENCES captures (id),
-    content_sha256 TEXT NOT NULL,  -- text plus metadata: what makes a new version
-    text_sha256 TEXT NOT NULL,
-    metadata TEXT NOT NULL,        -- the case's .json document
-    PRIMARY KEY (site, url, version)
-);
-"""
+
+class CatalogError(RuntimeError):
+    """The catalog cannot be opened or read; the message says what to do."""
 
 
 @dataclass(frozen=True)
@@ -95,52 +47,136 @@ class CaptureRow:
 class CaseRow:
     """One case as the catalog knows it, with its latest version's metadata."""
 
-    site: str
+    key: CaseKey
     url: str
-    article_id: str
-    column_id: str
-    status: str
+    status: CaseStatus
     reason: str | None
     withdrawn_at: str | None
     latest_version: int
     metadata: dict[str, Any] | None
+    listing_title: str | None = None
+    listing_date: str | None = None
+
+    @property
+    def site(self) -> str:
+        return self.key.site
+
+
+@dataclass(frozen=True)
+class VersionRow:
+    """One version of a case: what decided it, and its ``.json`` document."""
+
+    key: CaseKey
+    version: int
+    capture_id: int
+    content_sha256: str
+    text_sha256: str
+    metadata: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class RunRow:
+    """One run of a command over the archive."""
+
+    id: str
+    site: str
+    command: str
+    started_at: str
+    ended_at: str | None
+    exit_code: int | None
+    summary: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class ArchiveTotals:
+    """Archive-wide counts for `status`."""
+
+    archived: int
+    dead: int
+    failed: int
+    versions: int
+    captures: int
+    warc_files: int
+
+
+def _connect(path: Path, *, read_only: bool) -> sqlite3.Connection:
+    if read_only:
+        if not path.exists():
+            raise CatalogError(f"{path} does not exist")
+        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
+        try:
+            db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+        except sqlite3.OperationalError:
+            # A WAL database in a folder we cannot write: SQLite cannot make its -shm file.
+            # Nobody can be writing it then either, so read it as an immutable file.
+            db.close()
+            db = sqlite3.connect(
+                f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True, timeout=30
+            )
+    else:
+        db = sqlite3.connect(path, timeout=30)
+    db.row_factory = sqlite3.Row
+    return db
 
 
 class Catalog:
-    """Thin, typed access to ``<archive>/catalog.sqlite3``.
+    """Typed access to ``<archive>/catalog.sqlite3``.
 
-    Writes go into one transaction that :meth:`commit` ends; callers commit at points where
-    the WARC records a row names are already on disk.
+    Opening for writing creates the catalog, or upgrades an older schema in place; opening
+    read-only (``read_only=True``) never writes, so read-only archives can be inspected.
     """
 
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+    def __init__(self, path: Path, *, read_only: bool = False) -> None:
         self.path = path
-        self._db = sqlite3.connect(path, timeout=30)
-        self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
-        # In WAL mode NORMAL keeps the database consistent across crashes and loses no commit
-        # when the process is killed; only a power loss may drop the last commits, which the
-        # next run redoes (their WARC records are recovered and registered).
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute("PRAGMA foreign_keys=ON")
-        self._db.executescript(SCHEMA)
-        self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
-        self._db.commit()
+        self.read_only = read_only
+        try:
+            if read_only:
+                self._db = _connect(path, read_only=True)
+                found = schema_version(self._db)
+                check_version(found, str(path))
+                if found < 2:
+                    raise SchemaError(
+                        f"{path} is a catalog of an older caseharvest and the archive is "
+                        "read-only: run a writing command (e.g. `caseharvest verify`) on a "
+                        "writable copy once to upgrade it"
+                    )
+            else:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                self._db = _connect(path, read_only=False)
+                self._db.execute("PRAGMA journal_mode=WAL")
+                # In WAL mode NORMAL keeps the database consistent across crashes and loses
+                # no commit when the process is killed; only a power loss may drop the last
+                # commits, which the next run redoes (its WARC records are recovered).
+                self._db.execute("PRAGMA synchronous=NORMAL")
+                self._db.execute("PRAGMA foreign_keys=ON")
+                self.upgraded_from = upgrade(self._db, str(path))
+        except sqlite3.DatabaseError as exc:
+            raise CatalogError(
+                f"{path} cannot be read as a catalog ({exc}): it is damaged; `caseharvest "
+                "replay` rebuilds a catalog from the archive's WARC files into a new folder"
+            ) from exc
+
+    upgraded_from = 2
 
     @classmethod
-    def for_archive(cls, archive: Path) -> Catalog:
-        """Open (creating if needed) the catalog of the archive folder *archive*."""
-        return cls(archive / CATALOG_NAME)
+    def for_archive(cls, archive: Path, *, read_only: bool = False) -> Catalog:
+        """Open the catalog of the archive folder *archive* (created when writing)."""
+        return cls(archive / CATALOG_NAME, read_only=read_only)
 
     def close(self) -> None:
         """Commit and close."""
-        self._db.commit()
+        if not self.read_only:
+            self._db.commit()
         self._db.close()
 
     def commit(self) -> None:
         """End the current transaction."""
         self._db.commit()
+
+    def quick_check(self) -> list[str]:
+        """SQLite's own consistency check: empty when the database is sound."""
+        rows = [str(row[0]) for row in self._db.execute("PRAGMA quick_check")]
+        return [] if rows == ["ok"] else rows
 
     # -- runs ---------------------------------------------------------------------------------
 
@@ -162,15 +198,38 @@ class Catalog:
         )
         self._db.commit()
 
-    def runs(self, limit: int = 10) -> list[dict[str, Any]]:
+    def runs(self, limit: int = 10) -> list[RunRow]:
         """The latest runs, newest first."""
         rows = self._db.execute(
             "SELECT * FROM runs ORDER BY started_at DESC, id DESC LIMIT ?", (limit,)
         ).fetchall()
         return [
-            {**dict(row), "summary": json.loads(row["summary"]) if row["summary"] else None}
+            RunRow(
+                id=row["id"],
+                site=row["site"],
+                command=row["command"],
+                started_at=row["started_at"],
+                ended_at=row["ended_at"],
+                exit_code=row["exit_code"],
+                summary=json.loads(row["summary"]) if row["summary"] else None,
+            )
             for row in rows
         ]
+
+    def last_full_walk(self, site: str, column: str) -> str | None:
+        """Start time of the newest run that read the whole listing of a column, or None."""
+        for row in self._db.execute(
+            "SELECT started_at, summary FROM runs WHERE site = ? AND summary IS NOT NULL"
+            " ORDER BY started_at DESC",
+            (site,),
+        ):
+            summary = json.loads(row["summary"])
+            walked = summary.get("full_walk_columns")
+            if walked is None:  # a run of 0.1: one column per site
+                walked = [column] if summary.get("full_walk") else []
+            if column in walked:
+                return str(row["started_at"])
+        return None
 
     # -- captures -----------------------------------------------------------------------------
 
@@ -181,7 +240,7 @@ class Catalog:
         url: str,
         method: str,
         status: int,
-        record: WrittenRecord,
+        record: WarcRecordRef,
         headers: Mapping[str, str],
     ) -> int:
         """Register a written record; *headers* are its response's, names in lower case."""
@@ -247,54 +306,67 @@ class Catalog:
         """Every capture, in the order written."""
         return [_capture(row) for row in self._db.execute("SELECT * FROM captures ORDER BY id")]
 
+    def capture_count(self) -> int:
+        """How many captures the catalog knows."""
+        return int(self._db.execute("SELECT COUNT(*) FROM captures").fetchone()[0])
+
     # -- cases --------------------------------------------------------------------------------
 
-    def case_urls(self, site: str, *statuses: str) -> set[str]:
-        """URLs of the site's cases (with one of *statuses*, when given)."""
+    def case_keys(
+        self, site: str, column: str | None = None, statuses: tuple[CaseStatus, ...] = ()
+    ) -> set[CaseKey]:
+        """Keys of the site's cases (of one column; with one of *statuses*, when given)."""
         return {
-            row["url"]
-            for row in self._db.execute("SELECT url, status FROM cases WHERE site = ?", (site,))
+            CaseKey(site, row["column_id"], row["case_id"])
+            for row in self._db.execute(
+                "SELECT column_id, case_id, status FROM cases WHERE site = :site"
+                " AND (:column IS NULL OR column_id = :column)",
+                {"site": site, "column": column},
+            )
             if not statuses or row["status"] in statuses
         }
 
-    def withdrawn_urls(self, site: str) -> set[str]:
-        """URLs of the site's cases marked withdrawn."""
+    def withdrawn_keys(self, site: str, column: str | None = None) -> set[CaseKey]:
+        """Keys of the site's cases marked withdrawn."""
         return {
-            row["url"]
+            CaseKey(site, row["column_id"], row["case_id"])
             for row in self._db.execute(
-                "SELECT url FROM cases WHERE site = ? AND withdrawn_at IS NOT NULL", (site,)
+                "SELECT column_id, case_id FROM cases WHERE site = :site"
+                " AND withdrawn_at IS NOT NULL AND (:column IS NULL OR column_id = :column)",
+                {"site": site, "column": column},
             )
         }
 
     def note_case(
         self,
+        key: CaseKey,
         *,
-        site: str,
         url: str,
-        article_id: str,
-        column_id: str,
-        status: str,
+        status: CaseStatus,
         run_id: str,
         at: str,
         reason: str | None = None,
         listing_title: str | None = None,
         listing_date: str | None = None,
     ) -> None:
-        """Insert or update a case's status (archived / dead / failed) as of this run."""
+        """Insert or update a case's status as of this run.
+
+        A failed refetch never demotes a case whose records are archived.
+        """
         self._db.execute(
             """
-            INSERT INTO cases (site, url, article_id, column_id, listing_title, listing_date,
+            INSERT INTO cases (site, column_id, case_id, url, listing_title, listing_date,
                                status, reason, first_seen_run, last_seen_run, archived_at,
                                latest_version)
-            VALUES (:site, :url, :article_id, :column_id, :listing_title, :listing_date,
+            VALUES (:site, :column, :case_id, :url, :listing_title, :listing_date,
                     :status, :reason, :run_id, :run_id,
                     CASE WHEN :status = 'archived' THEN :at END,
                     (SELECT COALESCE(MAX(version), 0) FROM versions
-                     WHERE site = :site AND url = :url))
-            ON CONFLICT (site, url) DO UPDATE SET
+                     WHERE site = :site AND column_id = :column AND case_id = :case_id))
+            ON CONFLICT (site, column_id, case_id) DO UPDATE SET
+                url = :url,
                 listing_title = COALESCE(:listing_title, listing_title),
                 listing_date = COALESCE(:listing_date, listing_date),
-                -- a failed refetch never demotes a case whose records are archived
                 status = CASE WHEN status = 'archived' AND :status = 'failed'
                               THEN status ELSE :status END,
                 reason = :reason,
@@ -302,44 +374,32 @@ class Catalog:
                 archived_at = CASE WHEN :status = 'archived' THEN :at ELSE archived_at END
             """,
             {
-                "site": site,
+                "site": key.site,
+                "column": key.column,
+                "case_id": key.case_id,
                 "url": url,
-                "article_id": article_id,
-                "column_id": column_id,
                 "listing_title": listing_title,
                 "listing_date": listing_date,
-                "status": status,
+                "status": str(status),
                 "reason": reason,
                 "run_id": run_id,
                 "at": at,
             },
         )
 
-    def set_withdrawn(self, site: str, url: str, at: str | None) -> bool:
+    def set_withdrawn(self, key: CaseKey, at: str | None) -> bool:
         """Mark a case withdrawn from the site (or, with None, listed again); True if changed."""
         cursor = self._db.execute(
-            "UPDATE cases SET withdrawn_at = ? WHERE site = ? AND url = ?"
+            "UPDATE cases SET withdrawn_at = ? WHERE site = ? AND column_id = ? AND case_id = ?"
             " AND withdrawn_at IS NOT ?",
-            (at, site, url, at),
+            (at, key.site, key.column, key.case_id, at),
         )
         return cursor.rowcount > 0
 
-    def last_full_walk(self, site: str) -> str | None:
-        """Start time of the newest run that read the site's whole listing, or None."""
-        for row in self._db.execute(
-            "SELECT started_at, summary FROM runs WHERE site = ? AND summary IS NOT NULL"
-            " ORDER BY started_at DESC",
-            (site,),
-        ):
-            if json.loads(row["summary"]).get("full_walk"):
-                return str(row["started_at"])
-        return None
-
     def add_version(
         self,
+        key: CaseKey,
         *,
-        site: str,
-        url: str,
         capture_id: int,
         content_sha256: str,
         text_sha256: str,
@@ -349,20 +409,17 @@ class Catalog:
 
         Returns None when the content is unchanged (a new capture, not a new version).
         """
-        latest = self._db.execute(
-            "SELECT version, content_sha256 FROM versions WHERE site = ? AND url = ?"
-            " ORDER BY version DESC LIMIT 1",
-            (site, url),
-        ).fetchone()
-        if latest is not None and latest["content_sha256"] == content_sha256:
+        latest = self.latest_version(key)
+        if latest is not None and latest.content_sha256 == content_sha256:
             return None
-        version = (latest["version"] if latest else 0) + 1
+        version = (latest.version if latest else 0) + 1
         self._db.execute(
-            "INSERT INTO versions (site, url, version, capture_id, content_sha256, text_sha256,"
-            " metadata) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO versions (site, column_id, case_id, version, capture_id, content_sha256,"
+            " text_sha256, metadata) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (
-                site,
-                url,
+                key.site,
+                key.column,
+                key.case_id,
                 version,
                 capture_id,
                 content_sha256,
@@ -371,57 +428,80 @@ class Catalog:
             ),
         )
         self._db.execute(
-            "UPDATE cases SET latest_version = ? WHERE site = ? AND url = ?", (version, site, url)
+            "UPDATE cases SET latest_version = ? WHERE site = ? AND column_id = ? AND case_id = ?",
+            (version, key.site, key.column, key.case_id),
         )
         return version
 
-    def latest_version(self, site: str, url: str) -> tuple[str, dict[str, Any]] | None:
-        """(content digest, metadata) of the newest version of a case, or None."""
+    def latest_version(self, key: CaseKey) -> VersionRow | None:
+        """The newest version of a case, or None."""
         row = self._db.execute(
-            "SELECT content_sha256, metadata FROM versions WHERE site = ? AND url = ?"
+            "SELECT * FROM versions WHERE site = ? AND column_id = ? AND case_id = ?"
             " ORDER BY version DESC LIMIT 1",
-            (site, url),
+            (key.site, key.column, key.case_id),
         ).fetchone()
-        return (row["content_sha256"], json.loads(row["metadata"])) if row else None
+        return _version(row) if row else None
 
-    def cases(self, site: str | None = None, *, status: str | None = None) -> list[CaseRow]:
+    def versions(self, key: CaseKey) -> list[VersionRow]:
+        """Every version of one case, oldest first."""
+        return [
+            _version(row)
+            for row in self._db.execute(
+                "SELECT * FROM versions WHERE site = ? AND column_id = ? AND case_id = ?"
+                " ORDER BY version",
+                (key.site, key.column, key.case_id),
+            )
+        ]
+
+    def case(self, key: CaseKey) -> CaseRow | None:
+        """One case, or None."""
+        rows = self._case_rows(
+            "c.site = :site AND c.column_id = :column AND c.case_id = :case_id",
+            {"site": key.site, "column": key.column, "case_id": key.case_id},
+        )
+        return next(rows, None)
+
+    def case_by_url(self, url: str, site: str | None = None) -> CaseRow | None:
+        """The case at *url* (of *site*, when given), or None."""
+        rows = self._case_rows(
+            "c.url = :url AND (:site IS NULL OR c.site = :site)", {"url": url, "site": site}
+        )
+        return next(rows, None)
+
+    def cases(self, site: str | None = None, *, status: CaseStatus | None = None) -> list[CaseRow]:
         """Cases with the metadata of their latest version."""
         return list(self.iter_cases(site, status=status))
 
     def iter_cases(
-        self, site: str | None = None, *, status: str | None = None
+        self, site: str | None = None, *, status: CaseStatus | None = None
     ) -> Iterator[CaseRow]:
         """Like :meth:`cases`, one row at a time (memory stays flat on large archives)."""
+        return self._case_rows(
+            "(:site IS NULL OR c.site = :site) AND (:status IS NULL OR c.status = :status)",
+            {"site": site, "status": str(status) if status else None},
+        )
+
+    def _case_rows(self, where: str, params: Mapping[str, Any]) -> Iterator[CaseRow]:
         query = (
             "SELECT c.*, v.metadata FROM cases c LEFT JOIN versions v"
-            " ON v.site = c.site AND v.url = c.url AND v.version = c.latest_version"
-            " WHERE (:site IS NULL OR c.site = :site) AND (:status IS NULL OR c.status = :status)"
+            " ON v.site = c.site AND v.column_id = c.column_id AND v.case_id = c.case_id"
+            f" AND v.version = c.latest_version WHERE {where}"
             " ORDER BY c.site, c.url"
         )
-        for row in self._db.execute(query, {"site": site, "status": status}):
+        for row in self._db.execute(query, params):
             yield CaseRow(
-                site=row["site"],
+                key=CaseKey(row["site"], row["column_id"], row["case_id"]),
                 url=row["url"],
-                article_id=row["article_id"],
-                column_id=row["column_id"],
-                status=row["status"],
+                status=CaseStatus(row["status"]),
                 reason=row["reason"],
                 withdrawn_at=row["withdrawn_at"],
                 latest_version=row["latest_version"],
                 metadata=json.loads(row["metadata"]) if row["metadata"] else None,
+                listing_title=row["listing_title"],
+                listing_date=row["listing_date"],
             )
 
-    def versions(self, site: str, url: str) -> list[dict[str, Any]]:
-        """Every version's metadata of one case, oldest first."""
-        return [
-            json.loads(row["metadata"])
-            for row in self._db.execute(
-                "SELECT metadata FROM versions WHERE site = ? AND url = ? ORDER BY version",
-                (site, url),
-            )
-        ]
-
-    def totals(self) -> dict[str, int]:
+    def totals(self) -> ArchiveTotals:
         """Archive-wide counts for `status`."""
         row = self._db.execute(
             "SELECT"
@@ -432,7 +512,11 @@ class Catalog:
             " (SELECT COUNT(*) FROM captures) AS captures,"
             " (SELECT COUNT(DISTINCT warc_file) FROM captures) AS warc_files"
         ).fetchone()
-        return dict(row)
+        return ArchiveTotals(**dict(row))
+
+    def execute(self, sql: str, params: Mapping[str, Any] | tuple[Any, ...] = ()) -> sqlite3.Cursor:
+        """Run one SQL statement on the catalog (for the archive package's own modules)."""
+        return self._db.execute(sql, params)
 
 
 def _capture(row: sqlite3.Row) -> CaptureRow:
@@ -450,4 +534,15 @@ def _capture(row: sqlite3.Row) -> CaptureRow:
         payload_digest=row["payload_digest"],
         etag=row["etag"],
         last_modified=row["last_modified"],
+    )
+
+
+def _version(row: sqlite3.Row) -> VersionRow:
+    return VersionRow(
+        key=CaseKey(row["site"], row["column_id"], row["case_id"]),
+        version=row["version"],
+        capture_id=row["capture_id"],
+        content_sha256=row["content_sha256"],
+        text_sha256=row["text_sha256"],
+        metadata=json.loads(row["metadata"]),
     )

@@ -31,6 +31,7 @@ class RunSummary:
     revalidated: int = 0
     withdrawn: list[str] = field(default_factory=list)
     full_walk: bool = False
+    full_walk_columns: list[str] = field(default_factory=list)
     skipped_by_limit: int = 0
     dead: dict[str, str] = field(default_factory=dict)
     failed: dict[str, str] = field(default_factory=dict)
@@ -49,6 +50,15 @@ class RunSummary:
     def fail(self, url: str, reason: str) -> None:
         """Record a case or resource that could not be archived."""
         self.failed[url] = reason
+
+    def count_capture(self, record_type: str | None, body_bytes: int, with_request: bool) -> None:
+        """One answer received (and, with a *record_type*, archived as that record type)."""
+        self.requests += 1
+        self.response_bytes += body_bytes
+        if record_type is not None:
+            self.records[record_type] = self.records.get(record_type, 0) + 1
+        if with_request:
+            self.records["request"] = self.records.get("request", 0) + 1
 
     def warn(self, message: str) -> None:
         """Record something a user should look at, without failing the run."""

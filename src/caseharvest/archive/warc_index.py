@@ -11,8 +11,6 @@ from __future__ import annotations
 import heapq
 import json
 import logging
-import os
-import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -20,10 +18,11 @@ from typing import Any
 
 from cdxj_indexer.main import CDXJIndexer
 
+from caseharvest.archive.atomic_files import replaced_on_success
+from caseharvest.archive.layout import INDEX_DIR, WARC_DIR
+
 logger = logging.getLogger(__name__)
 
-INDEX_DIR = "indexes"
-WARC_DIR = "warc"
 WARC_SUFFIX = ".warc.gz"
 INDEX_SUFFIX = ".cdxj"
 ALL_SITES_INDEX = "index.cdxj"
@@ -54,24 +53,14 @@ def index_warc_file(warc: Path) -> Path:
     """
     target = index_path_for(warc)
     target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(
-        dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
-    )
-    os.close(handle)
-    try:
+    with replaced_on_success(target, sync=True) as temporary:
         CDXJIndexer(
-            temporary,
+            str(temporary),
             [str(warc)],
             post_append=True,
             sort=True,
             max_sort_buff_size=SORT_BUFFER_BYTES,
         ).process_all()
-        with open(temporary, "rb") as written:
-            os.fsync(written.fileno())
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
     logger.info("indexed %s into %s", warc.name, target)
     return target
 
@@ -168,16 +157,11 @@ def _recorded_sources(path: Path) -> list[list[Any]] | None:
 
 
 def _write_lines_atomically(path: Path, lines: Iterable[str]) -> None:
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
-            out.writelines(lines)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    with (
+        replaced_on_success(path, sync=True) as temporary,
+        temporary.open("w", encoding="utf-8", newline="") as out,
+    ):
+        out.writelines(lines)
 
 
 def _url_groups(lines: Iterable[str]) -> Iterator[list[str]]:

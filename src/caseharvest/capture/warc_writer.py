@@ -17,6 +17,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from caseharvest.capture.exchange import HttpExchange
+from caseharvest.model import WarcRecordRef
 
 logger = logging.getLogger(__name__)
 
@@ -63,20 +64,6 @@ class RevisitOf:
     target_uri: str
     warc_date: str
     payload_digest: str
-
-
-@dataclass(frozen=True)
-class WrittenRecord:
-    """Where a response (or revisit) record landed, for the catalog."""
-
-    warc_file: str
-    offset: int
-    length: int
-    record_id: str
-    record_type: str
-    warc_date: str
-    payload_digest: str
-    request_record_id: str
 
 
 class _RawHttpHead(StatusAndHeaders):
@@ -134,7 +121,7 @@ class RotatingWarcWriter:
 
     def write_exchange(
         self, exchange: HttpExchange, revisit_of: RevisitOf | None = None
-    ) -> WrittenRecord:
+    ) -> WarcRecordRef:
         """Write the response (or a revisit of *revisit_of*) and then its request record."""
         self._ensure_file()
         assert self._file is not None and self._writer is not None
@@ -186,7 +173,7 @@ class RotatingWarcWriter:
         length = self._file.tell() - offset
         self._writer.write_record(request)
         assert self._path is not None
-        return WrittenRecord(
+        return WarcRecordRef(
             warc_file=self._path.name.removesuffix(OPEN_SUFFIX),
             offset=offset,
             length=length,

@@ -9,8 +9,9 @@ from pathlib import Path
 from typing import IO, Any
 
 from caseharvest.archive.case_files import METADATA_KEYS, read_case_text
-from caseharvest.archive.catalog import Catalog
 from caseharvest.archive.layout import ArchiveLayout
+from caseharvest.archive.upgrade import open_catalog
+from caseharvest.model import CaseStatus
 
 EXPORT_KEYS = (*METADATA_KEYS, "withdrawn_at", "text")
 
@@ -20,13 +21,17 @@ def export_rows(
 ) -> list[dict[str, Any]]:
     """Archived cases, newest publication first, then by URL; latest version unless asked."""
     layout = ArchiveLayout(archive)
-    catalog = Catalog(layout.catalog)
+    catalog = open_catalog(archive, read_only=True)
     try:
         rows = []
-        for case in catalog.cases(site, status="archived"):
+        for case in catalog.iter_cases(site, status=CaseStatus.ARCHIVED):
             if case.metadata is None:
                 continue
-            versions = catalog.versions(case.site, case.url) if all_versions else [case.metadata]
+            versions = (
+                [version.metadata for version in catalog.versions(case.key)]
+                if all_versions
+                else [case.metadata]
+            )
             for metadata in versions:
                 older = None if metadata["version"] == case.latest_version else metadata["version"]
                 rows.append(

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
 import tempfile
 import zlib
 from collections import deque
@@ -24,24 +23,21 @@ from cdxj_indexer.main import CDXJIndexer
 from warcio.archiveiterator import ArchiveIterator
 
 from caseharvest.archive.capture_index import parse_cdxj_line
-from caseharvest.archive.case_store import (
-    Capture,
-    CaseFetched,
-    NewVersion,
-    extract_case,
-    needs_extraction,
-    note_case,
-    plan_case,
-    record_version,
-)
+from caseharvest.archive.case_store import CaseFetched, NewVersion, extract_case
 from caseharvest.archive.layout import ArchiveLayout
-from caseharvest.archive.lock import ArchiveLock
-from caseharvest.archive.run import ArchiveRun, utc_now
+from caseharvest.archive.run import ArchiveRun
 from caseharvest.archive.run_summary import RunSummary
-from caseharvest.archive.warc_index import current_index, ensure_indexes, index_path_for
-from caseharvest.capture.warc_writer import WrittenRecord, warc_file_pattern
+from caseharvest.archive.source_files import (
+    SourceError,
+    find_warc_files,
+    link_into_archive,
+    refuse_archive_holding,
+)
+from caseharvest.archive.warc_index import current_index, ensure_indexes
+from caseharvest.capture.warc_writer import warc_file_pattern
 from caseharvest.extract import ExtractedPage
-from caseharvest.listings.hanweb_jpage import DEAD_STATUSES, ListingRecord, article_ids
+from caseharvest.listings.recognize import case_key_of
+from caseharvest.model import DEAD_STATUSES, Capture, CaseKey, ListingRecord, WarcRecordRef
 from caseharvest.sites import SiteProfile, UnknownSiteError, load_profile
 
 logger = logging.getLogger(__name__)
@@ -51,7 +47,7 @@ WRITES_AHEAD = 32  # cases whose files may be in the making at once
 COMMIT_EVERY = 256  # cases per catalog transaction
 
 
-class ReplayError(ValueError):
+class ReplayError(SourceError):
     """The sources or the target archive cannot be used; the message says why."""
 
 
@@ -71,22 +67,6 @@ class ReplayedRecord:
     payload_digest: str | None
     headers: dict[str, str]
     page: ExtractedPage | str | None  # None: not a case page, or nothing to extract
-
-
-def find_warc_files(sources: list[Path]) -> list[Path]:
-    """WARC files named by *sources* (files, or folders searched recursively), in write order."""
-    found: dict[Path, None] = {}
-    for source in sources:
-        if source.is_dir():
-            found.update(dict.fromkeys(sorted(source.rglob("*.warc.gz"))))
-        elif source.is_file():
-            found[source] = None
-        else:
-            raise ReplayError(f"{source}: no such file or folder")
-    if not found:
-        raise ReplayError("no .warc.gz files in the given sources")
-    # File names carry the write time and the serial: sort on those, not on the folder.
-    return sorted(found, key=lambda path: path.name.split("-")[1:3])
 
 
 def site_of(path: Path) -> SiteProfile:
@@ -126,7 +106,7 @@ def index_entries(path: Path) -> list[Location]:
 
 
 def _is_case(url: str, method: str, profile: SiteProfile) -> bool:
-    return method == "GET" and article_ids(url) is not None and profile.allows(url)
+    return method == "GET" and case_key_of(url, profile) is not None
 
 
 def read_batch(path: Path, entries: list[Location], profile: SiteProfile) -> list[ReplayedRecord]:
@@ -165,43 +145,6 @@ def read_batch(path: Path, entries: list[Location], profile: SiteProfile) -> lis
                 )
             )
     return records
-
-
-def refuse_archive_holding(files: list[Path], archive: Path) -> None:
-    """Raise when the *archive* folder holds one of *files*: it would read what it writes."""
-    target = archive.resolve()
-    for path in files:
-        if target == path.resolve() or target in path.resolve().parents:
-            raise ReplayError(
-                f"--archive {archive} holds the source {path}: use another --archive folder"
-            )
-
-
-def link_into_archive(files: list[Path], archive: Path, site: str) -> None:
-    """Make *files* part of *archive* (``warc/<site>/``): hard links, else copies.
-
-    A file's current CDXJ index comes along, so it is not indexed again.
-    """
-    refuse_archive_holding(files, archive)
-    folder = ArchiveLayout(archive).warc_dir(site)
-    folder.mkdir(parents=True, exist_ok=True)
-    for path in files:
-        linked = folder / path.name
-        index = current_index(path)
-        _link_or_copy(path, linked)
-        if index is not None:
-            target = index_path_for(linked)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            _link_or_copy(index, target)
-
-
-def _link_or_copy(source: Path, target: Path) -> None:
-    if target.exists():
-        return
-    try:
-        os.link(source, target)  # same bytes, no second copy on disk
-    except OSError:
-        shutil.copy2(source, target)
 
 
 class _Batches:
@@ -251,21 +194,21 @@ def replay(
         raise ReplayError("replay one site at a time: the sources hold several sites' files")
     profile = next(iter(profiles.values()))
     workers = workers or os.cpu_count() or 1
-    link_into_archive(files, archive, profile.name)
-    with ArchiveLock(archive):
-        run = ArchiveRun.open(profile, archive, command="replay")
+    run = ArchiveRun.start(
+        profile, archive, command="replay", commit_each_case=False, recover=False
+    )
+    try:
+        link_into_archive(files, archive, profile.name)
+        executor = ProcessPoolExecutor(workers) if workers > 1 else None
         try:
-            executor = ProcessPoolExecutor(workers) if workers > 1 else None
-            try:
-                _Replay(run).replay(files, _Batches(executor, 2 * workers, profile), progress)
-            finally:
-                if executor is not None:
-                    executor.shutdown()
-            run.summary.warc_files = [path.name for path in files]
-            ensure_indexes(archive, profile.name)
-            run.finish()
+            _Replay(run).replay(files, _Batches(executor, 2 * workers, profile), progress)
         finally:
-            run.catalog.close()
+            if executor is not None:
+                executor.shutdown()
+        run.summary.warc_files = [path.name for path in files]
+        ensure_indexes(archive, profile.name)
+    finally:
+        run.finish()
     return run.summary
 
 
@@ -279,8 +222,8 @@ class _Replay:
 
     def __init__(self, run: ArchiveRun) -> None:
         self.run = run
-        run.commit_each_case = False
-        self.errors: dict[str, str] = {}
+        self.ledger = run.ledger
+        self.errors: dict[CaseKey, tuple[str, str]] = {}
         self.files = ThreadPoolExecutor(1, thread_name_prefix="replay-files")
         self.writing: deque[tuple[CaseFetched, NewVersion, Future[None]]] = deque()
         self.stored = 0
@@ -304,30 +247,24 @@ class _Replay:
         self.fail_unreached()
         self.run.catalog.commit()
 
-    def record_written(self, wait_for: int = 0, url: str | None = None) -> None:
+    def record_written(self, wait_for: int = 0, key: CaseKey | None = None) -> None:
         """Record the versions whose files are written: the first *wait_for* for sure, all of
-        them up to *url*'s, and any others already done."""
+        them up to *key*'s, and any others already done."""
         while self.writing:
             case, plan, future = self.writing[0]
-            if wait_for <= 0 and not future.done() and url is None:
+            if wait_for <= 0 and not future.done() and key is None:
                 return
             future.result()
             self.writing.popleft()
-            record_version(self.run, case, plan)
+            self.ledger.record_version(plan)
             wait_for -= 1
-            if url is not None and case.url == url:
-                url = None
+            if key is not None and case.key == key:
+                key = None
 
     def store(self, record: ReplayedRecord) -> None:
-        run, summary, catalog, profile = (
-            self.run,
-            self.run.summary,
-            self.run.catalog,
-            self.run.profile,
-        )
-        summary.requests += 1
-        summary.records[record.record_type] = summary.records.get(record.record_type, 0) + 1
-        written = WrittenRecord(
+        run, catalog, profile = self.run, self.run.catalog, self.run.profile
+        run.summary.count_capture(record.record_type, 0, False)
+        written = WarcRecordRef(
             warc_file=record.warc_file,
             offset=record.offset,
             length=record.length,
@@ -345,13 +282,13 @@ class _Replay:
             record=written,
             headers=record.headers,
         )
-        ids = article_ids(record.url)
-        if record.method != "GET" or ids is None or not profile.allows(record.url):
+        key = case_key_of(record.url, profile) if record.method == "GET" else None
+        if key is None:
             return
+        ledger = self.ledger
         case = CaseFetched(
+            key=key,
             url=record.url,
-            article_id=ids[1],
-            column_id=ids[0],
             listing=ListingRecord(record.url, "", None),
             body=b"",  # extracted in a worker already
             content_type=record.headers.get("content-type"),
@@ -359,26 +296,20 @@ class _Replay:
             not_modified=record.status == 304,
         )
         if record.status in DEAD_STATUSES:
-            if catalog.latest_version(profile.name, case.url):
-                catalog.set_withdrawn(profile.name, case.url, case.fetched_at)
-            else:
-                summary.dead[case.url] = f"HTTP {record.status}"
-                note_case(run, case, "dead", f"HTTP {record.status}")
+            ledger.dead(key, case.url, record.status, case.fetched_at, None)
             return
         if record.status not in (200, 304):
-            self.errors[case.url] = f"HTTP {record.status}"
+            self.errors[key] = (case.url, f"HTTP {record.status}")
             return
-        self.errors.pop(case.url, None)
-        summary.listed += 1
-        if any(pending.url == case.url for pending, _, _ in self.writing):
-            self.record_written(url=case.url)
-        if record.page is None and needs_extraction(run, case):
+        self.errors.pop(key, None)
+        ledger.seen_in_archive()
+        if any(pending.key == key for pending, _, _ in self.writing):
+            self.record_written(key=key)
+        if record.page is None and ledger.needs_extraction(case):
             # A revisit whose original never made a version (e.g. its extraction failed).
-            reason = "revisit of a capture that has no extracted version"
-            summary.fail(case.url, reason)
-            note_case(run, case, "failed", reason)
+            ledger.failed(key, case.url, "revisit of a capture that has no extracted version", None)
             return
-        plan = plan_case(run, case, record.page)
+        plan = ledger.decide(case, record.page)
         if plan is not None:
             self.writing.append((case, plan, self.files.submit(plan.write_files, run.layout)))
         self.record_written(wait_for=len(self.writing) - WRITES_AHEAD)
@@ -388,18 +319,5 @@ class _Replay:
 
     def fail_unreached(self) -> None:
         """Cases whose every capture was an error (5xx …): failed, as `fetch` recorded them."""
-        run, profile = self.run, self.run.profile
-        for url, reason in self.errors.items():
-            ids = article_ids(url)
-            assert ids is not None
-            run.summary.fail(url, reason)
-            run.catalog.note_case(
-                site=profile.name,
-                url=url,
-                article_id=ids[1],
-                column_id=profile.column.id,
-                status="failed",
-                reason=reason,
-                run_id=run.run_id,
-                at=utc_now(),
-            )
+        for key, (url, reason) in self.errors.items():
+            self.ledger.failed(key, url, reason, None)

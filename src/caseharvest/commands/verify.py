@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import json
+import os
 from pathlib import Path
 
-from caseharvest.archive.catalog import Catalog
+from caseharvest.archive.case_files import METADATA_KEYS
+from caseharvest.archive.catalog import VersionRow
 from caseharvest.archive.layout import ArchiveLayout
+from caseharvest.archive.upgrade import open_catalog
 from caseharvest.capture.conformance import check_warc_file
 from caseharvest.capture.warc_writer import OPEN_SUFFIX
 
@@ -14,15 +18,16 @@ from caseharvest.capture.warc_writer import OPEN_SUFFIX
 def verify_archive(archive: Path) -> tuple[list[str], dict[str, int]]:
     """(problems, counts checked). No problems means every check passed.
 
-    Checks every WARC file (digests and the project's conformance checks), that every capture
-    in the catalog points at a record with its id, and that every text file of every version
-    matches its recorded sha256.
+    Checks every WARC file (digests and the project's conformance checks), the catalog's own
+    consistency, that every capture in the catalog points at a record with its id, and that
+    every text file of every version matches its recorded sha256 and every ``.json`` file the
+    version the catalog holds.
     """
     layout = ArchiveLayout(archive)
     problems: list[str] = []
     counts = {"warc_files": 0, "captures": 0, "text_files": 0}
     offsets: dict[str, dict[int, str]] = {}
-    warc_root = archive / "warc"
+    warc_root = ArchiveLayout(archive).warc_root
     for path in sorted(warc_root.glob(f"*/*.warc.gz{OPEN_SUFFIX}")):
         problems.append(
             f"{path.name}: left open by an interrupted run (the next `fetch` recovers it)"
@@ -31,8 +36,9 @@ def verify_archive(archive: Path) -> tuple[list[str], dict[str, int]]:
         counts["warc_files"] += 1
         offsets[path.name] = {}
         problems.extend(check_warc_file(path, offsets[path.name]))
-    catalog = Catalog(layout.catalog)
+    catalog = open_catalog(archive, read_only=not os.access(layout.root, os.W_OK))
     try:
+        problems.extend(f"catalog: {line}" for line in catalog.quick_check())
         for capture in catalog.captures():
             counts["captures"] += 1
             found = offsets.get(capture.warc_file)
@@ -47,25 +53,39 @@ def verify_archive(archive: Path) -> tuple[list[str], dict[str, int]]:
                     f"{capture.record_id} at offset {capture.warc_offset} of "
                     f"{capture.warc_file}"
                 )
-        for case in catalog.cases():
-            for metadata in catalog.versions(case.site, case.url):
+        for case in catalog.iter_cases():
+            for version in catalog.versions(case.key):
                 counts["text_files"] += 1
-                older = None if metadata["version"] == case.latest_version else metadata["version"]
-                txt, meta = layout.text_paths(
-                    case.site, metadata.get("published"), metadata["article_id"], older
+                problems.extend(
+                    _check_version_files(layout, case.url, case.latest_version, version)
                 )
-                if not txt.exists() or not meta.exists():
-                    problems.append(
-                        f"{case.url} version {metadata['version']}: {txt.name} or "
-                        f"{meta.name} is missing"
-                    )
-                    continue
-                digest = hashlib.sha256(txt.read_bytes()).hexdigest()
-                if digest != metadata["text_sha256"]:
-                    problems.append(
-                        f"{txt}: sha256 {digest} differs from the recorded "
-                        f"{metadata['text_sha256']}"
-                    )
     finally:
         catalog.close()
     return problems, counts
+
+
+def _check_version_files(
+    layout: ArchiveLayout, url: str, latest: int, version: VersionRow
+) -> list[str]:
+    """Problems with the ``.txt`` and ``.json`` of one version of a case."""
+    metadata = version.metadata
+    older = None if version.version == latest else version.version
+    txt, meta = layout.text_paths(version.key, metadata.get("published"), older)
+    if not txt.exists() or not meta.exists():
+        return [f"{url} version {version.version}: {txt.name} or {meta.name} is missing"]
+    problems = []
+    digest = hashlib.sha256(txt.read_bytes()).hexdigest()
+    if digest != version.text_sha256:
+        problems.append(f"{txt}: sha256 {digest} differs from the recorded {version.text_sha256}")
+    try:
+        document = json.loads(meta.read_bytes().decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        return [*problems, f"{meta}: not a readable JSON document ({exc})"]
+    expected = {key: metadata.get(key) for key in METADATA_KEYS}
+    if document != expected:
+        differing = sorted(k for k in METADATA_KEYS if document.get(k) != expected.get(k))
+        problems.append(
+            f"{meta}: differs from the catalog's version {version.version} in "
+            + ", ".join(differing or ["its keys"])
+        )
+    return problems

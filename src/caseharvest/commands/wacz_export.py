@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -19,9 +18,10 @@ from pathlib import Path
 from typing import IO, Any
 
 from caseharvest import __version__
-from caseharvest.archive.catalog import Catalog
-from caseharvest.archive.layout import ArchiveLayout
+from caseharvest.archive.atomic_files import replaced_on_success
+from caseharvest.archive.upgrade import open_catalog
 from caseharvest.archive.warc_index import merged_index, replay_lines, warc_files
+from caseharvest.model import CaseStatus
 
 WACZ_VERSION = "1.1.1"
 PAGES_PATH = "pages/pages.jsonl"
@@ -100,14 +100,14 @@ def _file_chunks(path: Path) -> Iterable[bytes]:
 
 def page_entries(archive: Path, site: str | None = None) -> list[dict[str, Any]]:
     """One pages.jsonl entry per archived case: its URL, capture time, title and date."""
-    catalog = Catalog(ArchiveLayout(archive).catalog)
+    catalog = open_catalog(archive, read_only=True)
     try:
-        cases = catalog.cases(site, status="archived")
+        cases = catalog.cases(site, status=CaseStatus.ARCHIVED)
     finally:
         catalog.close()
     pages = [
         {
-            "id": f"{case.site}-{case.article_id}",
+            "id": f"{case.key.site}-{case.key.column}-{case.key.case_id}",
             "url": case.url,
             # The capture of the version whose title this is: a WARC-Date, to the second.
             "ts": case.metadata["fetched_at"],
@@ -193,18 +193,11 @@ def write_wacz(archive: Path, output: Path, *, site: str | None = None) -> WaczS
         where = f"site {site!r} of {archive}" if site else str(archive)
         raise NothingToExportError(f"{where} holds no closed WARC file to package")
     output.parent.mkdir(parents=True, exist_ok=True)
-    # Not mkstemp: the package gets the permissions the user's umask gives new files.
-    temporary = output.with_name(f".{output.name}.{os.getpid()}.tmp")
-    try:
-        with temporary.open("wb") as raw:
-            with zipfile.ZipFile(raw, "w", allowZip64=True) as zf:
-                pages, lines = _write_package(zf, archive, site, warcs)
-            raw.flush()
-            os.fsync(raw.fileno())
-        os.replace(temporary, output)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
+    with (
+        replaced_on_success(output, sync=True) as temporary,
+        zipfile.ZipFile(temporary, "w", allowZip64=True) as zf,
+    ):
+        pages, lines = _write_package(zf, archive, site, warcs)
     return WaczSummary(output, len(warcs), pages, lines)
 
 

@@ -16,10 +16,9 @@ from scrapy.http import Headers, Response
 from scrapy.responsetypes import responsetypes
 
 from caseharvest.archive.capture_index import ArchivedResponse, CaptureIndex
-from caseharvest.archive.case_store import Capture
 from caseharvest.archive.run import ArchiveRun
-from caseharvest.capture.warc_writer import WrittenRecord
 from caseharvest.crawl.capture_extension import CAPTURE_META_KEY
+from caseharvest.model import Capture, WarcRecordRef
 
 CONDITIONAL_HEADERS = (b"If-None-Match", b"If-Modified-Since")
 
@@ -41,13 +40,12 @@ class ArchiveDownloadHandler(BaseDownloadHandler):
 
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
-        index = crawler.settings.get("CASEHARVEST_FROM_WARC_INDEX")
-        run = crawler.settings.get("CASEHARVEST_RUN")
-        if index is None or run is None:
+        run = getattr(crawler.spider, "run", None)
+        if not isinstance(run, ArchiveRun) or run.from_warc is None:
             raise NotConfigured("answering from WARC files needs `fetch --from-warc`")
-        self.index: CaptureIndex = index
+        self.index: CaptureIndex = run.from_warc
         self.run: ArchiveRun = run
-        self.at: str | None = crawler.settings.get("CASEHARVEST_FROM_WARC_AT") or None
+        self.at: str | None = run.from_warc_at or None
 
     async def download_request(self, request: Request) -> Response:
         conditional = any(name in request.headers for name in CONDITIONAL_HEADERS)
@@ -62,9 +60,7 @@ class ArchiveDownloadHandler(BaseDownloadHandler):
         headers = Headers()
         for name, value in archived.headers:
             headers.appendlist(name, _header_bytes(value))
-        summary = self.run.summary
-        summary.requests += 1
-        summary.response_bytes += len(archived.body)
+        self.run.summary.count_capture(None, len(archived.body), False)
         response_class = responsetypes.from_args(
             headers=headers, url=request.url, body=archived.body
         )
@@ -79,7 +75,7 @@ class ArchiveDownloadHandler(BaseDownloadHandler):
     def _register(self, request: Request, archived: ArchivedResponse) -> Capture:
         """The capture in this run's catalog, pointing at the source record."""
         entry = archived.entry
-        record = WrittenRecord(
+        record = WarcRecordRef(
             warc_file=entry.filename,
             offset=entry.offset,
             length=entry.length,

@@ -21,12 +21,12 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 
 from caseharvest import __version__
-from caseharvest.archive.case_store import Capture
 from caseharvest.archive.run import ArchiveRun
 from caseharvest.archive.warc_index import index_warc_file
 from caseharvest.capture.exchange import HttpExchange
 from caseharvest.capture.warc_reader import sha1_digest
 from caseharvest.capture.warc_writer import RevisitOf, RotatingWarcWriter
+from caseharvest.model import Capture
 
 logger = logging.getLogger(__name__)
 
@@ -83,8 +83,9 @@ def warcinfo_fields(
         "description": " ".join(
             part
             for part in (
-                f"{run.profile.title}: column {run.profile.column.id} {run.profile.column.name} "
-                f"({run.profile.column.url}).",
+                f"{run.profile.title}: "
+                + "; ".join(f"column {c.id} {c.name} ({c.url})" for c in run.profile.columns)
+                + ".",
                 description,
                 RECONSTRUCTED,
             )
@@ -102,9 +103,12 @@ class WarcCaptureExtension:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> WarcCaptureExtension:
-        run = crawler.settings.get("CASEHARVEST_RUN")
-        if run is None:
-            raise NotConfigured("WARC capture runs only inside `caseharvest fetch`")
+        run = getattr(crawler.spider, "run", None)
+        if not isinstance(run, ArchiveRun):
+            raise NotConfigured("WARC capture runs with caseharvest's column spider")
+        if run.from_warc is not None:
+            # Answers come from archived captures: writing them again would fake captures.
+            raise NotConfigured("fetch --from-warc captures nothing")
         if crawler.settings.getbool("HTTPCACHE_ENABLED"):
             # A cache hit never reaches the network, so archiving it would fake a capture.
             raise ValueError("HTTPCACHE_ENABLED must be off: cache hits are not captures")
@@ -143,11 +147,7 @@ class WarcCaptureExtension:
             },
         )
         request.meta[CAPTURE_META_KEY] = Capture(capture_id, record)
-        summary = self.run.summary
-        summary.requests += 1
-        summary.response_bytes += len(exchange.response_body)
-        summary.records[record.record_type] = summary.records.get(record.record_type, 0) + 1
-        summary.records["request"] = summary.records.get("request", 0) + 1
+        self.run.summary.count_capture(record.record_type, len(exchange.response_body), True)
 
     def _revisit_for(self, exchange: HttpExchange) -> RevisitOf | None:
         """A revisit when the server said 304 or sent the payload we already hold for the URL."""

@@ -11,13 +11,7 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
-from caseharvest.archive.case_store import (
-    CaseFetched,
-    extract_case,
-    needs_extraction,
-    plan_case,
-    record_version,
-)
+from caseharvest.archive.case_store import CaseFetched, extract_case
 from caseharvest.archive.run import ArchiveRun
 from caseharvest.extract import ExtractedPage
 
@@ -38,24 +32,25 @@ class CasePipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CasePipeline:
-        run = crawler.settings.get("CASEHARVEST_RUN")
-        if run is None:
-            raise NotConfigured("the case pipeline runs inside `caseharvest fetch`")
+        run = getattr(crawler.spider, "run", None)
+        if not isinstance(run, ArchiveRun):
+            raise NotConfigured("the case pipeline runs with caseharvest's column spider")
         pipeline = cls(run, crawler.settings.getint("CASEHARVEST_EXTRACT_WORKERS"))
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
         return pipeline
 
     async def process_item(self, item: Any) -> Any:
         if isinstance(item, CaseFetched):
+            ledger = self.run.ledger
             page = None
-            if needs_extraction(self.run, item):
+            if ledger.needs_extraction(item):
                 page = await self._extract(item)
-            plan = plan_case(self.run, item, page)
+            plan = ledger.decide(item, page)
             if plan is not None:
                 # Creating files is slow on some disks; a thread does it while the reactor
                 # goes on (the syscalls release the GIL). The catalog stays on this thread.
                 await asyncio.wrap_future(self._files.submit(plan.write_files, self.run.layout))
-                record_version(self.run, item, plan)
+                ledger.record_version(plan)
         return item
 
     async def _extract(self, case: CaseFetched) -> ExtractedPage | str:

@@ -23,8 +23,8 @@ class ProgressExtension:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ProgressExtension:
-        run = crawler.settings.get("CASEHARVEST_RUN")
-        if run is None or run.progress is None:
+        run = getattr(crawler.spider, "run", None)
+        if not isinstance(run, ArchiveRun) or run.progress is None:
             raise NotConfigured("the progress line needs a run with a progress callback")
         extension = cls(run)
         crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)

@@ -41,8 +41,9 @@ _TITLE_MAX_CHARS = 200
 _BREADCRUMB = re.compile(r"[>＞»→]")
 _TITLE_SEPARATORS = " \t\r\n\u3000\xa0-_|｜—–·•:：,，>＞»"
 
-# Documents a page links as attachments (Hanweb serves uploads through downfile.jsp, the
-# real name in its `filename` parameter). The spider fetches these too: one definition.
+# Documents a page links as attachments, by their file name; download scripts of a CMS come
+# from the profile (ExtractionRules.attachment_paths). The spider fetches these too: one
+# definition.
 ATTACHMENT_SUFFIXES = (
     ".pdf",
     ".doc",
@@ -62,7 +63,6 @@ ATTACHMENT_SUFFIXES = (
     ".tif",
     ".tiff",
 )
-ATTACHMENT_SCRIPTS = ("downfile.jsp",)
 # Attachment blocks sit right under the body; links further down belong to other page parts.
 _ELEMENTS_AFTER_BODY = 60
 
@@ -237,10 +237,15 @@ def find_title(
     return candidates[0] if candidates else None
 
 
-def is_attachment(href: str) -> bool:
-    """True for a link (absolute or relative) to a downloadable document rather than a page."""
+def is_attachment(href: str, scripts: Sequence[str] = ()) -> bool:
+    """True for a link (absolute or relative) to a downloadable document rather than a page.
+
+    *scripts* are download paths of the site's CMS (e.g. ``downfile.jsp``).
+    """
     path = urlsplit(href).path.lower()
-    return path.endswith(ATTACHMENT_SCRIPTS) or path.endswith(ATTACHMENT_SUFFIXES)
+    return path.endswith(ATTACHMENT_SUFFIXES) or any(
+        path.endswith(script.lower()) for script in scripts
+    )
 
 
 def _file_name(url: str) -> str:
@@ -281,6 +286,7 @@ def find_attachments(
     *,
     anchor: HtmlElement | None = None,
     last: HtmlElement | None = None,
+    scripts: Sequence[str] = (),
 ) -> tuple[Attachment, ...]:
     """File links of the article, from ``anchor`` through ``last`` and a little beyond.
 
@@ -306,7 +312,7 @@ def find_attachments(
         if (
             href
             and not href.lower().startswith(("javascript:", "mailto:", "#"))
-            and is_attachment(href)
+            and is_attachment(href, scripts)
         ):
             absolute = urljoin(url, href)
             if absolute not in found:

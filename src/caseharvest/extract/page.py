@@ -245,6 +245,7 @@ def extract_page(
         rules.end_markers,
         anchor=chosen.anchor if chosen is not None else None,
         last=chosen.last if chosen is not None else None,
+        scripts=rules.attachment_paths,
     )
     return ExtractedPage(
         text="\n".join(lines),

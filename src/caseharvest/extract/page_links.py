@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
@@ -36,8 +37,11 @@ _REQUISITE_REFS = (
 )
 
 
-def page_links(page: str, base_url: str) -> PageLinks:
-    """The requisites a browser loads to show *page*, and the attachments it links to."""
+def page_links(page: str, base_url: str, scripts: Sequence[str] = ()) -> PageLinks:
+    """The requisites a browser loads to show *page*, and the attachments it links to.
+
+    *scripts* are the site's download paths (``ExtractionRules.attachment_paths``).
+    """
     doc = lxml.html.document_fromstring(page)
     bases = doc.xpath("//base/@href")
     base_url = urljoin(base_url, bases[0]) if bases else base_url
@@ -53,19 +57,25 @@ def page_links(page: str, base_url: str) -> PageLinks:
     ]
     attachments: dict[str, str] = {}
     for anchor in doc.xpath("//a[@href]"):
-        _attachment(anchor, base_url, attachments)
+        _attachment(anchor, base_url, attachments, scripts)
     return PageLinks(
         requisites=tuple(url for url in dict.fromkeys(found) if _usable(url)),
         attachments=tuple((name, url) for url, name in attachments.items()),
     )
 
 
-def _attachment(anchor: lxml.html.HtmlElement, base_url: str, found: dict[str, str]) -> None:
+def _attachment(
+    anchor: lxml.html.HtmlElement, base_url: str, found: dict[str, str], scripts: Sequence[str]
+) -> None:
     href = (anchor.get("href") or "").strip()
-    if not href or href.startswith(("javascript:", "#", "mailto:")) or not is_attachment(href):
+    if (
+        not href
+        or href.startswith(("javascript:", "#", "mailto:"))
+        or not is_attachment(href, scripts)
+    ):
         return
     url = urljoin(base_url, href)
-    if _usable(url) and is_attachment(url) and url not in found:
+    if _usable(url) and is_attachment(url, scripts) and url not in found:
         found[url] = anchor.text_content().strip() or anchor.get("title") or url
 
 

@@ -109,8 +109,12 @@ class ExtractionRules:
         "发布机构",
         "成文日期",
     )
-    # Site and column words removed from the <title> element when it is the title of last resort.
-    title_strip: tuple[str, ...] = ("山东省商务厅", "山东商务网", "开发区典型案例")
+    # Site and column words removed from the <title> element when it is the title of last resort
+    # (each profile names its own: the site-neutral defaults hold no site's words).
+    title_strip: tuple[str, ...] = ()
+    # Download scripts whose links are attachments whatever the file name (Hanweb's
+    # downfile.jsp, jpaas's document/download): the profile names its CMS's.
+    attachment_paths: tuple[str, ...] = ()
     min_body_chars: int = 20
 
     def __post_init__(self) -> None:
@@ -120,6 +124,7 @@ class ExtractionRules:
             "end_markers",
             "leak_markers",
             "title_strip",
+            "attachment_paths",
         ):
             value = getattr(self, name)
             if isinstance(value, str) or not all(isinstance(item, str) for item in value):
@@ -130,10 +135,16 @@ class ExtractionRules:
             raise ValueError(
                 f"min_body_chars must be a non-negative int, got {self.min_body_chars!r}"
             )
-        for word in (*self.end_markers, *self.leak_markers, *self.title_strip):
+        for word in (
+            *self.end_markers,
+            *self.leak_markers,
+            *self.title_strip,
+            *self.attachment_paths,
+        ):
             if not word.strip():
                 raise ValueError(
-                    "end_markers, leak_markers and title_strip must not hold blank strings"
+                    "end_markers, leak_markers, title_strip and attachment_paths must not "
+                    "hold blank strings"
                 )
         for selector in self.body_selectors:
             if parse_marker_range(selector) is None:

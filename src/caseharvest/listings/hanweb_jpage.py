@@ -1,7 +1,8 @@
-"""Parse Hanweb JCMS "jpage" listings: the column page's embedded group and dataproxy.jsp answers.
+"""Hanweb JCMS "jpage" listings: the column page's embedded group and dataproxy.jsp answers.
 
-Pure functions over text; the spider turns their results into requests. What the format looks
-like is described in README ("Sites: Shandong").
+Pure parsing functions over text, and :class:`HanwebJpageSource`, the listing source that pages
+through dataproxy.jsp (POST form, with the GET ``page=N`` form as the fallback). What the format
+looks like is described in README ("Sites: Shandong").
 """
 
 from __future__ import annotations
@@ -9,14 +10,24 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
 from urllib.parse import parse_qsl, urldefrag, urlencode, urljoin, urlsplit, urlunsplit
 
 import lxml.html
 
+from caseharvest.listings.base import (
+    ListingAnswer,
+    ListingError,
+    ListingPage,
+    ListingRequest,
+)
+from caseharvest.model import CaseKey, ListingRecord
+
+if TYPE_CHECKING:
+    from caseharvest.sites import ColumnProfile, SiteProfile
+
 DEFAULT_PROXY_PATH = "/module/web/jpage/dataproxy.jsp"
 ARTICLE_URL = re.compile(r"/art_(?P<column>\d+)_(?P<article>\d+)\.html?$")
-# A case page answering these is a dead link (first time) or withdrawn (known case).
-DEAD_STATUSES = (404, 410)
 
 _CSRF_STUB = re.compile(r"dataStore\s*=\s*\[\s*['\"]csrf['\"]\s*\]", re.IGNORECASE)
 _RECORD = re.compile(r"<record>\s*<!\[CDATA\[(.*?)\]\]>\s*</record>", re.DOTALL | re.IGNORECASE)
@@ -34,21 +45,8 @@ _JS_PAIR = re.compile(
 _DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})")
 
 
-class ListingError(Exception):
-    """The listing cannot be read; the message names the cause for the user."""
-
-
 class CsrfStubError(ListingError):
     """dataproxy.jsp answered its ``dataStore=['csrf']`` stub instead of records."""
-
-
-@dataclass(frozen=True)
-class ListingRecord:
-    """One ``<li>`` of the listing."""
-
-    url: str
-    title: str
-    date: str | None
 
 
 @dataclass(frozen=True)
@@ -226,3 +224,143 @@ def parse_column_page(page: str, page_url: str) -> JpageColumn:
         form=tuple(form.items()),
         first_group=first_group,
     )
+
+
+# dataproxy.jsp refused the POST form with one of these: its GET form is tried instead.
+POST_REFUSED_STATUSES = (400, 403, 404, 405, 415, 501)
+# Top-of-listing re-reads when the total grows during a walk: bounded, so a column edited
+# without pause cannot keep a walk going.
+MAX_TOP_RECHECKS = 3
+
+
+class HanwebJpageSource:
+    """A Hanweb jpage column: the embedded first group, then dataproxy.jsp groups.
+
+    Groups are asked for by record range with the POST form; the GET ``page=N`` form of the
+    ``<nextgroup>`` link is the fallback when the POST form is refused or brings nothing new
+    (some dataproxy versions ignore ``startrecord``/``endrecord`` and honour only ``page``).
+    When ``totalrecord`` grows while the listing is read, the new records are at the top, which
+    was read first: the top is read again at the end.
+    """
+
+    style: ClassVar[str] = "hanweb-jpage"
+
+    def __init__(self, site: SiteProfile, column: ColumnProfile) -> None:
+        self.site = site
+        self.column = column
+        self.jpage: JpageColumn | None = None
+        self.total = 0
+        self.covered = 0  # records 1..covered have been asked for
+        self.use_get = False
+        self.top_read_at_total = 0
+        self.top_rechecks = 0
+        self.groups_requested = 0
+
+    def start(self) -> list[ListingRequest]:
+        return [ListingRequest(self.column.url, state={"kind": "column"})]
+
+    def page_size(self) -> int:
+        return self.jpage.group_records if self.jpage is not None else 45
+
+    def case_key(self, url: str) -> CaseKey | None:
+        ids = article_ids(url)
+        if ids is None or not self.site.allows(url):
+            return None
+        return CaseKey(self.site.name, ids[0], ids[1])
+
+    def parse(self, answer: ListingAnswer) -> ListingPage:
+        if answer.request.state.get("kind") == "column":
+            return self._parse_column(answer)
+        return self._parse_group(answer)
+
+    def _parse_column(self, answer: ListingAnswer) -> ListingPage:
+        if answer.status != 200:
+            raise ListingError(f"column page {answer.url} answered HTTP {answer.status}")
+        try:
+            jpage = parse_column_page(answer.text, answer.url)
+        except ListingError as exc:
+            raise ListingError(f"column page {answer.url}: {exc}") from exc
+        self.jpage = jpage
+        self.total = self.top_read_at_total = jpage.total_record
+        self.covered = jpage.group_records
+        return ListingPage(jpage.first_group.records, jpage.total_record, self._next())
+
+    def _parse_group(self, answer: ListingAnswer) -> ListingPage:
+        state = answer.request.state
+        start, end = int(state["start"]), int(state["end"])
+        if answer.request.method == "POST" and answer.status in POST_REFUSED_STATUSES:
+            self.use_get = True
+            return ListingPage(
+                (),
+                None,
+                (self._group_request(start, end),),
+                note=f"dataproxy.jsp refused POST (HTTP {answer.status}); listing read with GET",
+                transitional=True,
+            )
+        if answer.status != 200:
+            raise ListingError(f"listing request {answer.url} answered HTTP {answer.status}")
+        try:
+            group = parse_datastore(answer.text, answer.url)
+        except CsrfStubError as exc:
+            raise ListingError(f"{answer.url}: {exc}") from exc
+        except ListingError as exc:
+            raise ListingError(f"listing request {answer.url}: {exc}") from exc
+        if group.total_record is not None and group.total_record != self.total:
+            if group.total_record < self.total and not state.get("recheck"):
+                # Records moved up: step back so none falls between two groups.
+                self.covered -= self.total - group.total_record
+            self.total = group.total_record
+        if not group.records and end < self.total:
+            raise ListingError(
+                f"listing group {start}-{end} came back empty although totalrecord is {self.total}"
+            )
+        return ListingPage(group.records, group.total_record, self._next())
+
+    def stalled(self, answer: ListingAnswer) -> list[ListingRequest]:
+        state = answer.request.state
+        if self.use_get or state.get("kind") != "group" or self.jpage is None:
+            return []
+        if self.jpage.first_group.nextgroup_url is None:
+            return []
+        # The POST form brought only records already read: this dataproxy ignores the range.
+        self.use_get = True
+        return [self._group_request(int(state["start"]), int(state["end"]))]
+
+    def _next(self) -> tuple[ListingRequest, ...]:
+        jpage = self.jpage
+        assert jpage is not None
+        if self.covered >= self.total:
+            return self._recheck_top()
+        self.groups_requested += 1
+        if self.groups_requested > -(-self.total // jpage.group_records) + 3:
+            raise ListingError(
+                "the listing keeps growing while it is read; stopping after "
+                f"{self.groups_requested - 1} groups (totalrecord {self.total})"
+            )
+        start, end = self.covered + 1, self.covered + jpage.group_records
+        self.covered = end
+        return (self._group_request(start, end),)
+
+    def _recheck_top(self) -> tuple[ListingRequest, ...]:
+        jpage = self.jpage
+        assert jpage is not None
+        if self.total <= self.top_read_at_total or self.top_rechecks >= MAX_TOP_RECHECKS:
+            return ()
+        self.top_rechecks += 1
+        self.top_read_at_total = self.total
+        return (self._group_request(1, jpage.group_records, recheck=True),)
+
+    def _group_request(self, start: int, end: int, recheck: bool = False) -> ListingRequest:
+        jpage = self.jpage
+        assert jpage is not None
+        state = {"kind": "group", "start": start, "end": end, "recheck": recheck}
+        if self.use_get:
+            url = jpage.get_request((start - 1) // jpage.group_records + 1)
+            if url is None:
+                raise ListingError(
+                    "dataproxy.jsp refused the POST form and the column page offers no "
+                    "<nextgroup> link for the GET form"
+                )
+            return ListingRequest(url, state={**state, "get": True})
+        url, form = jpage.post_request(start, end)
+        return ListingRequest(url, "POST", tuple(form.items()), state=state)

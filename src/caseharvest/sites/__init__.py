@@ -4,10 +4,28 @@ from __future__ import annotations
 
 from caseharvest.sites.profile import (
     ColumnProfile,
+    ProfileError,
     SiteProfile,
     UnknownSiteError,
+    all_profiles,
     available_sites,
     load_profile,
+    load_profile_file,
+    profile_for_url,
+    rules_for_url,
+    user_profile_folders,
 )
 
-__all__ = ["ColumnProfile", "SiteProfile", "UnknownSiteError", "available_sites", "load_profile"]
+__all__ = [
+    "ColumnProfile",
+    "ProfileError",
+    "SiteProfile",
+    "UnknownSiteError",
+    "all_profiles",
+    "available_sites",
+    "load_profile",
+    "load_profile_file",
+    "profile_for_url",
+    "rules_for_url",
+    "user_profile_folders",
+]

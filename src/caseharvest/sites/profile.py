@@ -1,20 +1,45 @@
-"""Load site profiles (data files beside this module) into typed objects."""
+"""Site profiles: TOML files (bundled beside this module, or the user's own) as typed objects.
+
+A profile names a site, the hosts the crawler may fetch, its listing style (the CMS family's
+listing source), one or more columns, and the extraction rules of its pages. User profiles live
+in a folder named by ``CASEHARVEST_PROFILES`` or ``--profiles DIR``; a user profile of the same
+name as a bundled one replaces it.
+"""
 
 from __future__ import annotations
 
+import os
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from caseharvest.extract import ExtractionRules
 
-LISTING_STYLES = ("hanweb-jpage",)
+PROFILES_ENV = "CASEHARVEST_PROFILES"
+_SITE_KEYS = {
+    "name",
+    "title",
+    "origin",
+    "allowed_hosts",
+    "listing_style",
+    "column",
+    "columns",
+    "extract",
+    "evidence",
+}
+_COLUMN_KEYS = {"id", "name", "url", "listing_style", "case_pattern"}
 
 
 class UnknownSiteError(LookupError):
     """Raised for a site name that has no profile."""
+
+
+class ProfileError(ValueError):
+    """A profile file cannot be used; the message names the file and the key."""
 
 
 @dataclass(frozen=True)
@@ -24,6 +49,8 @@ class ColumnProfile:
     id: str
     name: str
     url: str
+    listing_style: str = ""  # empty: the site's
+    case_pattern: str = ""  # generic listings: a regex case URLs match
 
 
 @dataclass(frozen=True)
@@ -35,8 +62,39 @@ class SiteProfile:
     origin: str
     allowed_hosts: tuple[str, ...]
     listing_style: str
-    column: ColumnProfile
+    columns: tuple[ColumnProfile, ...]
     extraction: ExtractionRules = field(default_factory=ExtractionRules)
+    evidence: str = ""  # where what the profile says is known from (README's Sites table)
+    source_file: str = ""  # the TOML file, for messages
+
+    @property
+    def column(self) -> ColumnProfile:
+        """The first column (the only one of most profiles)."""
+        return self.columns[0]
+
+    def column_by_id(self, column_id: str) -> ColumnProfile:
+        """The column called *column_id*; ``ProfileError`` naming the known ones otherwise."""
+        for column in self.columns:
+            if column.id == column_id:
+                return column
+        raise ProfileError(
+            f"site {self.name!r} has no column {column_id!r}; its columns: "
+            + ", ".join(f"{c.id} ({c.name})" for c in self.columns)
+        )
+
+    def with_columns(self, columns: tuple[ColumnProfile, ...]) -> SiteProfile:
+        """The same site, crawling only *columns*."""
+        return SiteProfile(
+            name=self.name,
+            title=self.title,
+            origin=self.origin,
+            allowed_hosts=self.allowed_hosts,
+            listing_style=self.listing_style,
+            columns=columns,
+            extraction=self.extraction,
+            evidence=self.evidence,
+            source_file=self.source_file,
+        )
 
     def allows(self, url: str) -> bool:
         """True when *url* is on a host this profile lets the crawler fetch."""
@@ -44,51 +102,160 @@ class SiteProfile:
         return host in self.allowed_hosts
 
     @classmethod
-    def from_mapping(cls, data: dict[str, Any]) -> SiteProfile:
-        """Build a profile from the parsed TOML table, with clear errors for bad data."""
+    def from_mapping(cls, data: Mapping[str, Any], source: str = "profile") -> SiteProfile:
+        """Build a profile from a parsed TOML document; errors name *source* and the key."""
+        from caseharvest.listings.registry import listing_styles
+
+        def fail(message: str) -> ProfileError:
+            return ProfileError(f"{source}: {message}")
+
+        unknown = sorted(set(data) - _SITE_KEYS)
+        if unknown:
+            raise fail(
+                f"unknown key(s) {', '.join(unknown)} (known: {', '.join(sorted(_SITE_KEYS))})"
+            )
+        for key in ("name", "title", "origin", "allowed_hosts", "listing_style"):
+            if key not in data:
+                raise fail(f"lacks the key {key!r}")
+        hosts = data["allowed_hosts"]
+        if not isinstance(hosts, list) or not hosts or not all(isinstance(h, str) for h in hosts):
+            raise fail("allowed_hosts must be a non-empty list of host names")
+        if "column" in data and "columns" in data:
+            raise fail("give either [column] or [[columns]], not both")
+        raw_columns = data.get("columns", [data["column"]] if "column" in data else [])
+        if not isinstance(raw_columns, list) or not raw_columns:
+            raise fail("needs a [column] table or at least one [[columns]] table")
+        columns = []
+        for index, raw in enumerate(raw_columns):
+            where = "column" if "column" in data else f"columns[{index}]"
+            if not isinstance(raw, Mapping):
+                raise fail(f"{where} must be a table")
+            extra = sorted(set(raw) - _COLUMN_KEYS)
+            if extra:
+                raise fail(f"{where}: unknown key(s) {', '.join(extra)}")
+            for key in ("id", "name", "url"):
+                if key not in raw:
+                    raise fail(f"{where} lacks the key {key!r}")
+            columns.append(
+                ColumnProfile(
+                    id=str(raw["id"]),
+                    name=str(raw["name"]),
+                    url=str(raw["url"]),
+                    listing_style=str(raw.get("listing_style", "")),
+                    case_pattern=str(raw.get("case_pattern", "")),
+                )
+            )
+        if len({column.id for column in columns}) != len(columns):
+            raise fail("two columns share one id")
         try:
-            column = ColumnProfile(
-                id=str(data["column"]["id"]),
-                name=str(data["column"]["name"]),
-                url=str(data["column"]["url"]),
-            )
-            profile = cls(
-                name=str(data["name"]),
-                title=str(data["title"]),
-                origin=str(data["origin"]).rstrip("/"),
-                allowed_hosts=tuple(str(h).lower() for h in data["allowed_hosts"]),
-                listing_style=str(data["listing_style"]),
-                column=column,
-                extraction=ExtractionRules.from_mapping(data.get("extract", {})),
-            )
-        except KeyError as exc:
-            raise ValueError(f"site profile lacks the key {exc.args[0]!r}") from exc
-        if profile.listing_style not in LISTING_STYLES:
-            raise ValueError(
-                f"site {profile.name!r}: unknown listing_style {profile.listing_style!r} "
-                f"(known: {', '.join(LISTING_STYLES)})"
-            )
-        if not profile.allows(profile.column.url):
-            raise ValueError(f"site {profile.name!r}: column URL is not on an allowed host")
+            extraction = ExtractionRules.from_mapping(data.get("extract", {}))
+        except (TypeError, ValueError) as exc:
+            raise fail(f"[extract]: {exc}") from exc
+        profile = cls(
+            name=str(data["name"]),
+            title=str(data["title"]),
+            origin=str(data["origin"]).rstrip("/"),
+            allowed_hosts=tuple(h.lower() for h in hosts),
+            listing_style=str(data["listing_style"]),
+            columns=tuple(columns),
+            extraction=extraction,
+            evidence=str(data.get("evidence", "")),
+            source_file=source,
+        )
+        if not profile.name or "/" in profile.name or profile.name.startswith("."):
+            raise fail(f"name {profile.name!r} cannot name a folder")
+        for column in profile.columns:
+            style = column.listing_style or profile.listing_style
+            if style not in listing_styles():
+                raise fail(
+                    f"unknown listing_style {style!r} (known: {', '.join(listing_styles())})"
+                )
+            if not profile.allows(column.url):
+                raise fail(f"column {column.id}: URL {column.url} is not on an allowed host")
         return profile
 
 
-def available_sites() -> list[str]:
-    """Names of every bundled site profile, sorted."""
+def user_profile_folders(extra: Path | None = None) -> list[Path]:
+    """Folders of the user's own profiles: ``--profiles``, then ``$CASEHARVEST_PROFILES``."""
+    folders = [extra] if extra is not None else []
+    env = os.environ.get(PROFILES_ENV)
+    if env:
+        folders.extend(Path(part) for part in env.split(os.pathsep) if part)
+    return folders
+
+
+def _bundled() -> dict[str, str]:
     folder = resources.files(__package__)
-    return sorted(
-        entry.name.removesuffix(".toml")
+    return {
+        entry.name.removesuffix(".toml"): entry.read_text("utf-8")
         for entry in folder.iterdir()
         if entry.name.endswith(".toml")
-    )
+    }
 
 
-def load_profile(name: str) -> SiteProfile:
-    """Load the bundled profile called *name*."""
-    if name not in available_sites():
+def _profile_texts(extra: Path | None) -> dict[str, tuple[str, str]]:
+    """name → (where, TOML text); user folders win over the bundled profiles."""
+    texts = {name: (f"bundled profile {name}.toml", text) for name, text in _bundled().items()}
+    for folder in reversed(user_profile_folders(extra)):
+        if not folder.is_dir():
+            raise ProfileError(f"profiles folder {folder} does not exist")
+        for path in sorted(folder.glob("*.toml")):
+            texts[path.stem] = (str(path), path.read_text("utf-8"))
+    return texts
+
+
+def parse_profile(text: str, source: str) -> SiteProfile:
+    """A profile from TOML text; ``ProfileError`` names *source* on any problem."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ProfileError(f"{source}: not valid TOML: {exc}") from exc
+    return SiteProfile.from_mapping(data, source)
+
+
+def available_sites(profiles: Path | None = None) -> list[str]:
+    """Names of every profile (bundled and the user's), sorted."""
+    return sorted(_profile_texts(profiles))
+
+
+def load_profile(name: str, profiles: Path | None = None) -> SiteProfile:
+    """Load the profile called *name* (the user's, else the bundled one)."""
+    texts = _profile_texts(profiles)
+    if name not in texts:
         raise UnknownSiteError(
-            f"no site profile {name!r}; known sites: {', '.join(available_sites())} "
+            f"no site profile {name!r}; known sites: {', '.join(sorted(texts))} "
             "(see `caseharvest sites`)"
         )
-    text = resources.files(__package__).joinpath(f"{name}.toml").read_text("utf-8")
-    return SiteProfile.from_mapping(tomllib.loads(text))
+    source, text = texts[name]
+    profile = parse_profile(text, source)
+    if profile.name != name:
+        raise ProfileError(f"{source}: name {profile.name!r} differs from the file name {name!r}")
+    return profile
+
+
+def load_profile_file(path: Path) -> SiteProfile:
+    """A profile from a TOML file anywhere (``--profile FILE``)."""
+    try:
+        text = path.read_text("utf-8")
+    except OSError as exc:
+        raise ProfileError(f"{path}: cannot read it: {exc.strerror or exc}") from exc
+    return parse_profile(text, str(path))
+
+
+def all_profiles(profiles: Path | None = None) -> list[SiteProfile]:
+    """Every profile, loaded (for recognising case URLs in archives of any site)."""
+    return [load_profile(name, profiles) for name in available_sites(profiles)]
+
+
+def profile_for_url(url: str, profiles: Path | None = None) -> SiteProfile | None:
+    """The profile whose hosts include *url*'s host (the user's first), or None."""
+    for profile in all_profiles(profiles):
+        if profile.allows(url):
+            return profile
+    return None
+
+
+def rules_for_url(url: str, profiles: Path | None = None) -> ExtractionRules:
+    """The extraction rules for a page at *url*: its site's, else the site-neutral defaults."""
+    profile = profile_for_url(url, profiles)
+    return profile.extraction if profile is not None else ExtractionRules()

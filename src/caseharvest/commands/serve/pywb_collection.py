@@ -12,11 +12,11 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from caseharvest.archive.case_files import write_atomically
-from caseharvest.archive.warc_index import WARC_DIR, merged_index, warc_files, write_replay_index
+from caseharvest.archive.atomic_files import write_atomically
+from caseharvest.archive.layout import REPLAY_DIR, WARC_DIR
+from caseharvest.archive.warc_index import merged_index, warc_files, write_replay_index
 
 COLLECTION = "caseharvest"
-REPLAY_DIR = "replay"
 
 
 class NothingToServeError(ValueError):

@@ -15,11 +15,10 @@ from pathlib import Path
 from types import FrameType
 from typing import IO
 
-from caseharvest.archive.catalog import Catalog
 from caseharvest.archive.layout import ArchiveLayout
-from caseharvest.archive.warc_index import WARC_DIR
+from caseharvest.archive.upgrade import open_catalog
 from caseharvest.commands.serve.pywb_collection import PywbCollection, prepare_collection
-from caseharvest.sites import UnknownSiteError, load_profile
+from caseharvest.sites import ProfileError, UnknownSiteError, load_profile
 
 logger = logging.getLogger(__name__)
 
@@ -187,19 +186,22 @@ def start_wayback(
 
 def archived_column_pages(archive: Path, server: WaybackServer) -> list[ArchivedPage]:
     """The column page of each site in *archive*, at its newest 200 capture."""
-    sites = sorted(path.name for path in (archive / WARC_DIR).glob("*") if path.is_dir())
-    catalog = Catalog(ArchiveLayout(archive).catalog)
+    sites = ArchiveLayout(archive).warc_sites()
+    catalog = open_catalog(archive, read_only=True)
     try:
         pages = []
         for site in sites:
             try:
-                url = load_profile(site).column.url
-            except UnknownSiteError:
+                columns = load_profile(site).columns
+            except (UnknownSiteError, ProfileError):
                 continue
-            capture = catalog.latest_original(url)
-            if capture is not None:
-                stamp = warc_timestamp(capture.warc_date)
-                pages.append(ArchivedPage(site, url, server.replay_url(url, stamp)))
+            for column in columns:
+                capture = catalog.latest_original(column.url)
+                if capture is not None:
+                    stamp = warc_timestamp(capture.warc_date)
+                    pages.append(
+                        ArchivedPage(site, column.url, server.replay_url(column.url, stamp))
+                    )
     finally:
         catalog.close()
     return pages

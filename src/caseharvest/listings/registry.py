@@ -1,0 +1,41 @@
+"""``listing_style`` name → listing source class, loaded lazily (as Scrapy's download handlers).
+
+A new CMS family is one module with a ListingSource class, and one line here.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from caseharvest.listings.base import ListingSource
+    from caseharvest.sites import ColumnProfile, SiteProfile
+
+LISTING_SOURCES: dict[str, str] = {
+    "hanweb-jpage": "caseharvest.listings.hanweb_jpage:HanwebJpageSource",
+}
+
+
+class UnknownListingStyleError(LookupError):
+    """A profile names a listing style no source implements."""
+
+
+def listing_styles() -> tuple[str, ...]:
+    """Every listing style a profile may name."""
+    return tuple(LISTING_SOURCES)
+
+
+def listing_source(site: SiteProfile, column: ColumnProfile) -> ListingSource:
+    """A fresh listing source for one walk of *column*."""
+    style = column.listing_style or site.listing_style
+    try:
+        path = LISTING_SOURCES[style]
+    except KeyError:
+        raise UnknownListingStyleError(
+            f"unknown listing_style {style!r} (known: {', '.join(LISTING_SOURCES)})"
+        ) from None
+    module_name, _, class_name = path.partition(":")
+    source_class = getattr(importlib.import_module(module_name), class_name)
+    source: ListingSource = source_class(site, column)
+    return source
