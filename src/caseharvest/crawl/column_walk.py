@@ -154,9 +154,7 @@ class ColumnWalk:
         # listing it: keys of no column of the profile count for every column.
         columns = {column.id for column in self.source.site.columns}
         known_here = sum(
-            1
-            for key in self.ledger.known
-            if key.column == self.column or key.column not in columns
+            1 for key in self.ledger.known if key.column == self.column or key.column not in columns
         )
         return total is None or known_here >= total
 
