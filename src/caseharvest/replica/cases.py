@@ -306,6 +306,11 @@ class ReplicaSite:
         self._paths_of: list[ReplicaCase] | None = None
         self._paths_count = 0
 
+    @property
+    def column_url(self) -> str:
+        """The column page a crawler starts from (as family sites name theirs)."""
+        return f"{SITE_ROOT}/col/col{COLUMN_ID}/index.html"
+
     def listed(self) -> list[ReplicaCase]:
         """What the column listing currently shows, newest first."""
         with self._lock:

@@ -48,6 +48,12 @@ class SiteRequest:
     query: str
     headers: tuple[tuple[str, str], ...] = ()
     body: bytes = b""
+    scheme: str = "http"  # "https" inside a CONNECT tunnel or on the https origin port
+
+    @property
+    def target(self) -> str:
+        """Path and query as the request line had them."""
+        return f"{self.path}?{self.query}" if self.query else self.path
 
     def header(self, name: str) -> str | None:
         """First value of a request header, matched case-insensitively."""

@@ -1,0 +1,528 @@
+"""What every CMS-family replica shares: cases with gold values, edits, and real sites' HTTP habits.
+
+A family module subclasses :class:`FamilySite`: it says which hosts it serves, draws one case
+(URL, template, attachments), renders pages and answers its own listing paths. This base class
+generates the column deterministically from a seed, lets tests edit it (:meth:`add_cases`,
+:meth:`revise`), and answers articles, attachments, robots.txt, 404s, a 503-then-200 case,
+conditional requests, gzip and chunked bodies the same way for every family.
+"""
+
+from __future__ import annotations
+
+import abc
+import dataclasses
+import datetime as dt
+import gzip
+import hashlib
+import itertools
+import json
+import logging
+import random
+import re
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from html import escape
+from urllib.parse import quote, urlsplit
+
+from caseharvest.replica import downloads, pages, prose
+from caseharvest.replica.routes import (
+    SiteRequest,
+    SiteResponse,
+    accepts_gzip,
+    http_date,
+    nginx_etag,
+    not_modified,
+)
+
+logger = logging.getLogger(__name__)
+
+HTML_UTF8 = "text/html; charset=utf-8"
+JSON_UTF8 = "application/json;charset=UTF-8"
+BASE_ROLES = ("dead", "flaky", "chunked")
+_GZIP_SHARE = 0.3
+_PUBLISHED_HOUR_UTC = 2  # 10:00 in China, when editors publish
+_HEADING = re.compile(r"^[一二三四五六七八九十]+、")
+_HEADING_MAX_CHARS = 30
+_INDENTS = ("　　", "　　", "&nbsp;&nbsp;&nbsp;&nbsp;", "")
+_ATTACHMENT_TITLES = (
+    "{year}年{zone}重点项目清单",
+    "{zone}体制机制改革实施方案",
+    "{zone}招商引资优惠政策汇编",
+    "{year}年开发区综合发展水平考核评价指标",
+    "{zone}“标准地”出让工作指引",
+)
+
+
+@dataclass
+class FamilyCase:
+    """One article as a family replica serves it, with what an ideal extractor returns (gold)."""
+
+    article_id: str
+    url: str  # absolute, in the scheme the site links it with
+    title: str
+    published: str  # YYYY-MM-DD
+    source: str | None
+    paragraphs: list[str]  # gold text lines: no chrome, no metadata table
+    attachments: list[tuple[str, str]]  # (link text, absolute URL)
+    template: str
+    encoding: str = "utf-8"
+    status: int = 200
+    flaky: bool = False
+    revision: int = 1
+    gzip: bool = False
+    chunked: bool = False
+    pinned: bool = False  # listed above the newest cases (置顶)
+    # True when the attachment links sit inside the body, so their names are gold lines too.
+    inline_attachments: bool = True
+    extra: dict[str, str] = field(default_factory=dict)  # family details (ids, shapes, tables)
+
+    @property
+    def text(self) -> str:
+        """The gold clean text, one line per paragraph, heading or table row."""
+        return "\n".join(self.paragraphs)
+
+    @property
+    def path(self) -> str:
+        """Site-relative path of the article page."""
+        return urlsplit(self.url).path
+
+
+def site_relative(url: str) -> str:
+    """Path and query of an absolute URL, as a root-relative href."""
+    parts = urlsplit(url)
+    return f"{parts.path}?{parts.query}" if parts.query else parts.path
+
+
+def local_source(source: str, site_name: str) -> str:
+    """A story's source, with the Shandong department prose draws replaced by the site's own."""
+    return site_name if source.startswith("山东省商务厅") else source
+
+
+def story_lines(story: prose.CaseStory) -> list[str]:
+    """A story's headings and paragraphs, in page order."""
+    lines: list[str] = []
+    for heading, paragraphs in story.sections:
+        if heading:
+            lines.append(heading)
+        lines.extend(paragraphs)
+    return lines
+
+
+def attachment_title(rng: random.Random, zone: str, year: int) -> str:
+    """The name of a document an article offers for download (without number or extension)."""
+    return rng.choice(_ATTACHMENT_TITLES).format(zone=zone, year=year)
+
+
+def draw_dates(rng: random.Random, count: int, first: dt.date, last: dt.date) -> list[dt.date]:
+    """``count`` publication dates between ``first`` and ``last``, oldest first."""
+    span = (last - first).days
+    return sorted(first + dt.timedelta(days=rng.randint(0, span)) for _ in range(count))
+
+
+def is_heading(line: str) -> bool:
+    """Whether a gold line is a numbered section heading (一、…)."""
+    return bool(_HEADING.match(line)) and len(line) <= _HEADING_MAX_CHARS
+
+
+def table_html(rows: list[str], css_class: str = "MsoNormalTable") -> str:
+    """A data table from tab-separated gold rows (header row first)."""
+    body = []
+    for number, row in enumerate(row.split("\t") for row in rows):
+        tag = "th" if number == 0 else "td"
+        body.append("<tr>" + "".join(f"<{tag}>{escape(cell)}</{tag}>" for cell in row) + "</tr>")
+    return (
+        f'<table class="{css_class}" border="1" cellspacing="0" cellpadding="4" '
+        f'style="border-collapse:collapse;width:100%"><tbody>{"".join(body)}</tbody></table>\n'
+    )
+
+
+def body_html(
+    lines: list[str],
+    links: dict[str, str],
+    rng: random.Random,
+    *,
+    heading: str = "strong",
+    paragraph: str = '<p style="text-indent:2em;">',
+) -> str:
+    """Body markup for gold lines: paragraphs, headings, tables and attachment links.
+
+    ``links`` maps an attachment's link text to the href written on the page. ``heading`` is
+    "strong", "plain" or "h3". Indents vary with ``rng`` the way editors leave them.
+    """
+    out: list[str] = []
+    table: list[str] = []
+    for line in lines:
+        if "\t" in line:
+            table.append(line)
+            continue
+        if table:
+            out.append(table_html(table))
+            table = []
+        text = escape(line, quote=False)
+        if line in links:
+            out.append(
+                f'{paragraph}<a href="{escape(links[line])}" target="_blank">{text}</a></p>\n'
+            )
+        elif is_heading(line) and heading == "h3":
+            out.append(f"<h3>{text}</h3>\n")
+        elif is_heading(line) and heading == "strong":
+            out.append(f"{paragraph}<strong>{text}</strong></p>\n")
+        else:
+            out.append(f"{paragraph}{rng.choice(_INDENTS)}{text}</p>\n")
+    if table:
+        out.append(table_html(table))
+    return "".join(out)
+
+
+def minute_of(article_id: str) -> str:
+    """A stable publication time of day (HH:MM) for an article."""
+    digest = int(hashlib.sha1(article_id.encode()).hexdigest()[:6], 16)
+    return f"{8 + digest % 10:02d}:{digest % 60:02d}"
+
+
+def text_response(status: int, body: str, content_type: str = "text/plain") -> SiteResponse:
+    """A small uncompressed answer."""
+    return SiteResponse(status, [("Content-Type", content_type)], body.encode("utf-8"))
+
+
+def json_body(data: object) -> bytes:
+    """JSON as Java gateways write it: compact, non-ASCII kept."""
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def not_found() -> SiteResponse:
+    """The plain 404 page."""
+    return SiteResponse(404, [("Content-Type", HTML_UTF8)], pages.not_found_page().encode())
+
+
+def not_allowed(allow: str) -> SiteResponse:
+    """nginx's 405 page."""
+    body = pages.not_allowed_page().encode("ascii")
+    return SiteResponse(405, [("Content-Type", "text/html"), ("Allow", allow)], body)
+
+
+def maybe_gzip(request: SiteRequest, response: SiteResponse) -> SiteResponse:
+    """Compress a dynamic answer when the client accepts gzip (and say it varies)."""
+    response.headers.append(("Vary", "Accept-Encoding"))
+    if accepts_gzip(request.header("Accept-Encoding")):
+        response.headers.append(("Content-Encoding", "gzip"))
+        response.body = gzip.compress(response.body, mtime=0)
+    return response
+
+
+class FamilySite(abc.ABC):
+    """One replicated site of a CMS family; safe to read from server threads while tests edit it."""
+
+    family: str = ""
+    #: Publication dates of generated cases fall in this range.
+    first_date = dt.date(2019, 3, 1)
+    last_date = dt.date(2026, 6, 30)
+
+    def __init__(
+        self,
+        *,
+        cases: int,
+        seed: int,
+        hosts: tuple[str, ...],
+        schemes: tuple[str, ...] = ("http",),
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if cases < 1:
+            raise ValueError("cases must be at least 1")
+        if not schemes or set(schemes) - {"http", "https"}:
+            raise ValueError("schemes must be http and/or https")
+        self.seed = seed
+        self.hosts = tuple(host.lower() for host in hosts)
+        self.schemes = schemes
+        self.clock = clock
+        self._lock = threading.RLock()
+        self._sessions = itertools.count(1)
+        self._served_flaky: set[str] = set()
+        self._added_batches = 0
+        self._by_path: dict[str, FamilyCase] = {}
+        self._index_of: list[FamilyCase] | None = None
+        rng = random.Random(f"{self.family}-{seed}")
+        # Replaced, never mutated in place, so a reader holding the old list sees a consistent one.
+        self.cases: list[FamilyCase] = self._build(rng, cases)
+        self._titles = {case.title for case in self.cases}
+
+    # ------------------------------------------------------------ what a family provides
+
+    @property
+    @abc.abstractmethod
+    def column_url(self) -> str:
+        """The URL a crawler starts from."""
+
+    @abc.abstractmethod
+    def templates(self) -> tuple[str, ...]:
+        """Article templates, rotated over the generated cases."""
+
+    @abc.abstractmethod
+    def make_case(
+        self,
+        rng: random.Random,
+        *,
+        article_id: int,
+        published: dt.date,
+        template: str,
+        role: str | None,
+        titles: set[str],
+    ) -> FamilyCase:
+        """Draw one case (its story, URL, attachments and gold lines)."""
+
+    @abc.abstractmethod
+    def render(self, case: FamilyCase, request: SiteRequest) -> tuple[bytes, str]:
+        """The article page bytes and their Content-Type."""
+
+    @abc.abstractmethod
+    def route(self, request: SiteRequest) -> SiteResponse | None:
+        """Answer the family's own paths (listings, APIs); None lets the base class go on."""
+
+    def extra_roles(self, count: int) -> list[str]:
+        """Family-specific special roles, placed on distinct random cases after the base ones."""
+        return []
+
+    def next_id(self, rng: random.Random, previous: int, published: dt.date) -> int:
+        """The id of the next article: ids grow with time."""
+        return previous + rng.randint(3, 900)
+
+    def first_id(self) -> int:
+        """The id before the oldest generated article."""
+        return 1_000_000
+
+    def gate(self, request: SiteRequest) -> SiteResponse | None:
+        """An answer that pre-empts everything (anti-bot modes); None to serve normally."""
+        return None
+
+    def claims(self, request: SiteRequest) -> bool:
+        """Whether this site answers the request when several sites share a host."""
+        return True
+
+    def robots_txt(self) -> str:
+        """The site's robots.txt."""
+        return "User-agent: *\nDisallow: /search/\n"
+
+    def extra_headers(self, request: SiteRequest) -> list[tuple[str, str]]:
+        """Headers added to every normal answer (load-balancer or anti-bot cookies)."""
+        return []
+
+    # ------------------------------------------------------------ content
+
+    def _build(self, rng: random.Random, count: int) -> list[FamilyCase]:
+        dates = draw_dates(rng, count, self.first_date, self.last_date)
+        ids: list[int] = []
+        previous = self.first_id()
+        for published in dates:
+            previous = self.next_id(rng, previous, published)
+            ids.append(previous)
+        templates = [self.templates()[i % len(self.templates())] for i in range(count)]
+        rng.shuffle(templates)
+        roles = [*BASE_ROLES, *self.extra_roles(count)]
+        positions = rng.sample(range(count), min(len(roles), count))
+        role_at = dict(zip(positions, roles, strict=False))
+        cases: list[FamilyCase] = []
+        titles: set[str] = set()
+        for index, (article_id, published) in enumerate(zip(ids, dates, strict=True)):
+            role = role_at.get(index)
+            case = self.make_case(
+                rng,
+                article_id=article_id,
+                published=published,
+                template=templates[index],
+                role=role,
+                titles=titles,
+            )
+            if role == "dead":
+                case.status = 404
+            elif role == "flaky":
+                case.flaky = True
+            elif role == "chunked":
+                case.chunked = True
+            case.gzip = role is None and rng.random() < _GZIP_SHARE
+            cases.append(case)
+        cases.reverse()
+        return cases
+
+    def listed(self) -> list[FamilyCase]:
+        """What the column lists, in listing order (newest first unless a family pins some)."""
+        with self._lock:
+            pinned = [case for case in self.cases if case.pinned]
+            return pinned + [case for case in self.cases if not case.pinned]
+
+    def case(self, article_id: str) -> FamilyCase:
+        """The case with this article id (KeyError when there is none)."""
+        with self._lock:
+            for case in self.cases:
+                if case.article_id == article_id:
+                    return case
+        raise KeyError(article_id)
+
+    def case_at(self, path: str) -> FamilyCase | None:
+        """The case whose page lives at this site-relative path, if any."""
+        with self._lock:
+            # An index rebuilt when the case list is replaced: large (benchmark) replicas
+            # would otherwise scan every case for every request.
+            if self._index_of is not self.cases:
+                self._by_path = {case.path: case for case in self.cases}
+                self._index_of = self.cases
+            return self._by_path.get(path)
+
+    def attachment_at(self, target: str) -> tuple[FamilyCase, str] | None:
+        """The case linking this site-relative path (and query), and the link text."""
+        with self._lock:
+            for case in self.cases:
+                for name, url in case.attachments:
+                    if site_relative(url) == target and case.status != 404:
+                        return case, name
+        return None
+
+    def add_cases(self, n: int) -> list[FamilyCase]:
+        """Publish ``n`` new cases at the top of the listing, newer than every existing one."""
+        with self._lock:
+            self._added_batches += 1
+            rng = random.Random(f"{self.family}-{self.seed}-added-{self._added_batches}")
+            published = max(dt.date.fromisoformat(case.published) for case in self.cases)
+            previous = max(int(case.article_id) for case in self.cases)
+            added: list[FamilyCase] = []
+            for index in range(n):
+                published += dt.timedelta(days=rng.randint(1, 2))
+                previous = self.next_id(rng, previous, published)
+                template = self.templates()[(self._added_batches + index) % len(self.templates())]
+                case = self.make_case(
+                    rng,
+                    article_id=previous,
+                    published=published,
+                    template=template,
+                    role=None,
+                    titles=self._titles,
+                )
+                added.append(case)
+            added.reverse()
+            self.cases = added + self.cases
+            logger.info("replica %s: published %d new cases", self.family, n)
+            return added
+
+    def revise(self, article_id: str) -> FamilyCase:
+        """Edit a case's body text; its revision, ETag and Last-Modified change with it."""
+        with self._lock:
+            old = self.case(article_id)
+            rng = random.Random(f"{self.seed}-revise-{article_id}-{old.revision}")
+            paragraphs = list(old.paragraphs)
+            # The new paragraph goes before attachment lines, which stay last in the body.
+            at = len(paragraphs) - (len(old.attachments) if old.inline_attachments else 0)
+            paragraphs.insert(at, prose.revision_paragraph(rng))
+            new = dataclasses.replace(old, paragraphs=paragraphs, revision=old.revision + 1)
+            self.cases = [new if case.article_id == article_id else case for case in self.cases]
+            return new
+
+    def first_request_of_flaky(self, case: FamilyCase) -> bool:
+        """True exactly once per flaky case: the request that must fail with 503."""
+        with self._lock:
+            if not case.flaky or case.article_id in self._served_flaky:
+                return False
+            self._served_flaky.add(case.article_id)
+            return True
+
+    # ------------------------------------------------------------ answering
+
+    def serves(self, host: str, port: int | None, scheme: str) -> bool:
+        """Whether a request for ``scheme://host:port`` reaches this site."""
+        default = 443 if scheme == "https" else 80
+        return host in self.hosts and scheme in self.schemes and port in (None, default)
+
+    def answer(self, request: SiteRequest) -> SiteResponse:
+        """The response to one request for this site."""
+        response = self._answer(request)
+        response.headers.extend(self.extra_headers(request))
+        return response
+
+    def _answer(self, request: SiteRequest) -> SiteResponse:
+        gate = self.gate(request)
+        if gate is not None:
+            return gate
+        if request.path == "/robots.txt":
+            return text_response(200, self.robots_txt())
+        if request.method not in ("GET", "HEAD", "POST"):
+            return not_allowed("GET, HEAD, POST")
+        routed = self.route(request)
+        if routed is not None:
+            return routed
+        if request.method == "POST":
+            return not_allowed("GET, HEAD")
+        case = self.case_at(request.path)
+        if case is not None:
+            return not_found() if case.status == 404 else self.case_response(request, case)
+        found = self.attachment_at(request.target)
+        if found is not None:
+            return self.download_response(*found)
+        return not_found()
+
+    def session_cookies(self) -> list[tuple[str, str]]:
+        """Two Set-Cookie headers, as the load balancer and the app server each send one."""
+        with self._lock:
+            number = next(self._sessions)
+        session = hashlib.sha1(f"{self.seed}-session-{number}".encode()).hexdigest()[:32].upper()
+        backend = hashlib.md5(f"{self.seed}-backend".encode(), usedforsecurity=False).hexdigest()
+        now = int(time.time())
+        return [
+            ("Set-Cookie", f"JSESSIONID={session}; Path=/; HttpOnly"),
+            ("Set-Cookie", f"SERVERID={backend}|{now}|{now};Path=/"),
+        ]
+
+    def listing_response(
+        self, request: SiteRequest, body: bytes, content_type: str = HTML_UTF8
+    ) -> SiteResponse:
+        """A listing page: session cookies, gzip when accepted."""
+        headers = [("Content-Type", content_type), *self.session_cookies()]
+        return maybe_gzip(request, SiteResponse(200, headers, body))
+
+    def last_modified(self, case: FamilyCase) -> dt.datetime:
+        """When the CMS last wrote the page: each revision a day after the last."""
+        day = dt.date.fromisoformat(case.published)
+        base = dt.datetime(day.year, day.month, day.day, _PUBLISHED_HOUR_UTC, tzinfo=dt.UTC)
+        return base + dt.timedelta(days=case.revision - 1)
+
+    def case_response(self, request: SiteRequest, case: FamilyCase) -> SiteResponse:
+        """An article: 503 once for a flaky case, validators, 304, gzip, chunked."""
+        if self.first_request_of_flaky(case):
+            return SiteResponse(
+                503,
+                [("Content-Type", "text/html"), ("Retry-After", "1")],
+                pages.unavailable_page().encode("ascii"),
+            )
+        body, content_type = self.render(case, request)
+        modified = self.last_modified(case)
+        etag = nginx_etag(modified, len(body))
+        compress = case.gzip and accepts_gzip(request.header("Accept-Encoding"))
+        if compress:
+            etag = f"W/{etag}"  # nginx weakens the ETag of a body it compresses on the fly
+        validators = [("Last-Modified", http_date(modified)), ("ETag", etag)]
+        vary = [("Vary", "Accept-Encoding")] if case.gzip else []
+        if not_modified(request, etag, modified):
+            return SiteResponse(304, [*validators, *vary])
+        headers = [("Content-Type", content_type), *validators, *vary]
+        if compress:
+            headers.append(("Content-Encoding", "gzip"))
+            body = gzip.compress(body, mtime=0)
+        else:
+            headers.append(("Accept-Ranges", "bytes"))
+        return SiteResponse(200, headers, body, chunked=case.chunked)
+
+    def download_response(self, case: FamilyCase, name: str) -> SiteResponse:
+        """An attachment file of the kind its name says, named in Content-Disposition."""
+        kind = name.rsplit(".", 1)[-1].lower()
+        if kind not in downloads.CONTENT_TYPES:
+            kind = "pdf"
+        disposition = f"attachment; filename*=UTF-8''{quote(name)}"
+        headers = [
+            ("Content-Type", downloads.CONTENT_TYPES[kind]),
+            ("Content-Disposition", disposition),
+        ]
+        return SiteResponse(200, headers, downloads.attachment_bytes(kind, name))
+
+
+def pick(rng: random.Random, choice: str | None, options: Iterable[str]) -> str:
+    """``choice`` when a config fixed it, else one of ``options`` drawn from the seed."""
+    return choice if choice is not None else rng.choice(list(options))
