@@ -150,7 +150,31 @@ def report_failure(summary: RunSummary) -> None:
         click.echo(f"stopped by signal {summary.signal}; WARC files closed", err=True)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Group(click.Group):
+    """The command group; archive and profile problems become messages, never tracebacks.
+
+    Every command opens catalogs, profiles and folders the user named; whatever of those
+    turns out damaged, too new or unwritable is reported in one line (exit 1, or 2 for a
+    folder the user cannot write), here, for every command alike.
+    """
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from caseharvest.archive.catalog import CatalogError
+        from caseharvest.archive.schema import SchemaError
+
+        try:
+            return super().invoke(ctx)
+        except (CatalogError, SchemaError, ProfileError) as exc:
+            raise click.ClickException(str(exc)) from exc
+        except PermissionError as exc:
+            where = exc.filename or "a file of the archive"
+            raise click.UsageError(
+                f"cannot write {where}: permission denied (pick an --archive folder you can "
+                "write to)"
+            ) from exc
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="caseharvest")
 def cli() -> None:
     """Archive case columns of Chinese provincial commerce sites as WARC and clean text."""

@@ -36,9 +36,9 @@ from caseharvest.archive.source_files import (
 from caseharvest.archive.warc_index import current_index, ensure_indexes
 from caseharvest.capture.warc_writer import warc_file_pattern
 from caseharvest.extract import ExtractedPage
-from caseharvest.listings.recognize import case_key_of
 from caseharvest.model import DEAD_STATUSES, Capture, CaseKey, ListingRecord, WarcRecordRef
 from caseharvest.sites import SiteProfile, UnknownSiteError, load_profile
+from caseharvest.sites.case_urls import case_key_of
 
 logger = logging.getLogger(__name__)
 

@@ -29,7 +29,6 @@ from caseharvest.crawl.column_walk import ColumnWalk, WalkError
 from caseharvest.crawl.run_options import RunOptions, start_run
 from caseharvest.extract.page_links import css_references, page_links
 from caseharvest.listings.base import ListingAnswer, ListingRequest
-from caseharvest.listings.registry import listing_source
 from caseharvest.model import DEAD_STATUSES, Capture, CaseKey, ListingRecord
 
 logger = logging.getLogger(__name__)
@@ -148,7 +147,12 @@ class ColumnSpider(scrapy.Spider):
     async def start(self) -> AsyncIterator[Request]:
         for column in self.profile.columns:
             full = self.run.full or self.run.full_due(column.id)
-            walk = ColumnWalk(listing_source(self.profile, column), self.ledger, full=full)
+            walk = ColumnWalk(
+                self.profile.listing_source(column),
+                self.ledger,
+                full=full,
+                profile_columns=frozenset(c.id for c in self.profile.columns),
+            )
             self.walks[column.id] = walk
             for listing in walk.start():
                 yield self._listing_request(walk, listing)

@@ -46,8 +46,17 @@ class WalkStep:
 class ColumnWalk:
     """One walk of one column's listing."""
 
-    def __init__(self, source: ListingSource, ledger: CaseLedger, *, full: bool) -> None:
+    def __init__(
+        self,
+        source: ListingSource,
+        ledger: CaseLedger,
+        *,
+        full: bool,
+        profile_columns: frozenset[str] = frozenset(),
+    ) -> None:
         self.source = source
+        # Every column of the profile: keys naming none of them are sub-columns' cases.
+        self.profile_columns = profile_columns or frozenset({source.column.id})
         self.ledger = ledger
         self.full = full
         self.seen: set[str] = set()  # listing URLs read in this walk
@@ -152,9 +161,10 @@ class ColumnWalk:
                 return False
         # A case's key names the column its URL names, which may be a sub-column of the one
         # listing it: keys of no column of the profile count for every column.
-        columns = {column.id for column in self.source.site.columns}
         known_here = sum(
-            1 for key in self.ledger.known if key.column == self.column or key.column not in columns
+            1
+            for key in self.ledger.known
+            if key.column == self.column or key.column not in self.profile_columns
         )
         return total is None or known_here >= total
 

@@ -43,6 +43,7 @@ def build_settings(overrides: Mapping[str, str] | None = None) -> Settings:
         # The User-Agent carries the contact, unless the user set a User-Agent of their own.
         contact = settings.get("CASEHARVEST_CONTACT")
         settings.set("USER_AGENT", f"caseharvest/{__version__} (+{contact})", priority="cmdline")
+    settings.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")
     if settings.getbool("HTTPCACHE_ENABLED"):
         raise FetchUsageError(
             "HTTPCACHE_ENABLED is on: cache hits never reach the site, so they cannot be "

@@ -72,5 +72,6 @@ ITEM_PIPELINES = {
 }
 
 LOG_LEVEL = "INFO"
-# `fetch` attaches its own handlers: the run's log file, and the terminal at WARNING.
-LOG_INSTALL_ROOT_HANDLER = False
+# Plain `scrapy crawl` (and Scrapyd, through LOG_FILE) logs as Scrapy does; `caseharvest fetch`
+# switches this off and attaches its own handlers: the run's log file, the terminal at WARNING.
+LOG_INSTALL_ROOT_HANDLER = True

@@ -10,12 +10,41 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol
 
 from caseharvest.model import CaseKey, ListingRecord
 
-if TYPE_CHECKING:
-    from caseharvest.sites import ColumnProfile, SiteProfile
+
+class SiteScope(Protocol):
+    """What a listing source knows of its site (a ``sites.SiteProfile`` is one).
+
+    A protocol, not the profile class: listing sources sit below the profiles, which
+    validate their ``listing_style`` against the registry here.
+    """
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def allowed_hosts(self) -> tuple[str, ...]: ...
+
+    def allows(self, url: str) -> bool: ...
+
+
+class ColumnScope(Protocol):
+    """What a listing source knows of its column (a ``sites.ColumnProfile`` is one)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def url(self) -> str: ...
+
+    @property
+    def case_pattern(self) -> str: ...
 
 
 class ListingError(Exception):
@@ -78,8 +107,8 @@ class ListingSource(Protocol):
     """
 
     style: ClassVar[str]  # the profile's ``listing_style`` naming this source
-    site: SiteProfile
-    column: ColumnProfile
+    site: SiteScope
+    column: ColumnScope
 
     def start(self) -> list[ListingRequest]:
         """The first requests of a walk (usually the column page)."""

@@ -10,21 +10,20 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 from urllib.parse import parse_qsl, urldefrag, urlencode, urljoin, urlsplit, urlunsplit
 
 import lxml.html
 
 from caseharvest.listings.base import (
+    ColumnScope,
     ListingAnswer,
     ListingError,
     ListingPage,
     ListingRequest,
+    SiteScope,
 )
 from caseharvest.model import CaseKey, ListingRecord
-
-if TYPE_CHECKING:
-    from caseharvest.sites import ColumnProfile, SiteProfile
 
 DEFAULT_PROXY_PATH = "/module/web/jpage/dataproxy.jsp"
 ARTICLE_URL = re.compile(r"/art_(?P<column>\d+)_(?P<article>\d+)\.html?$")
@@ -245,7 +244,7 @@ class HanwebJpageSource:
 
     style: ClassVar[str] = "hanweb-jpage"
 
-    def __init__(self, site: SiteProfile, column: ColumnProfile) -> None:
+    def __init__(self, site: SiteScope, column: ColumnScope) -> None:
         self.site = site
         self.column = column
         self.jpage: JpageColumn | None = None

@@ -9,8 +9,7 @@ import importlib
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from caseharvest.listings.base import ListingSource
-    from caseharvest.sites import ColumnProfile, SiteProfile
+    from caseharvest.listings.base import ColumnScope, ListingSource, SiteScope
 
 LISTING_SOURCES: dict[str, str] = {
     "hanweb-jpage": "caseharvest.listings.hanweb_jpage:HanwebJpageSource",
@@ -26,9 +25,8 @@ def listing_styles() -> tuple[str, ...]:
     return tuple(LISTING_SOURCES)
 
 
-def listing_source(site: SiteProfile, column: ColumnProfile) -> ListingSource:
-    """A fresh listing source for one walk of *column*."""
-    style = column.listing_style or site.listing_style
+def listing_source(site: SiteScope, column: ColumnScope, style: str) -> ListingSource:
+    """A fresh listing source of *style* for one walk of *column*."""
     try:
         path = LISTING_SOURCES[style]
     except KeyError:

@@ -18,6 +18,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from caseharvest.extract import ExtractionRules
+from caseharvest.listings.base import ListingSource
+from caseharvest.listings.registry import listing_source, listing_styles
 
 PROFILES_ENV = "CASEHARVEST_PROFILES"
 _SITE_KEYS = {
@@ -96,6 +98,10 @@ class SiteProfile:
             source_file=self.source_file,
         )
 
+    def listing_source(self, column: ColumnProfile) -> ListingSource:
+        """A fresh listing source for one walk of *column* (its style, else the site's)."""
+        return listing_source(self, column, column.listing_style or self.listing_style)
+
     def allows(self, url: str) -> bool:
         """True when *url* is on a host this profile lets the crawler fetch."""
         host = (urlsplit(url).hostname or "").lower()
@@ -104,7 +110,6 @@ class SiteProfile:
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any], source: str = "profile") -> SiteProfile:
         """Build a profile from a parsed TOML document; errors name *source* and the key."""
-        from caseharvest.listings.registry import listing_styles
 
         def fail(message: str) -> ProfileError:
             return ProfileError(f"{source}: {message}")

@@ -169,7 +169,7 @@ def test_warc_records_are_what_the_replica_sent(default_crawl: Crawl) -> None:
     for path in files:
         assert check_warc_file(path) == []
         check = subprocess.run(
-            [str(Path(__file__).parents[1] / ".venv/bin/warcio"), "check", str(path)],
+            [str(Path(__file__).parents[2] / ".venv/bin/warcio"), "check", str(path)],
             capture_output=True,
             check=False,
         )

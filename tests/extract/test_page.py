@@ -18,7 +18,7 @@ SHANDONG_RULES = load_profile("shandong").extraction
 extract_page = functools.partial(_extract_page, rules=SHANDONG_RULES)
 
 URL = "http://commerce.shandong.gov.cn/art/2019/1/7/art_21482_4415480.html"
-SEED = Path(__file__).parents[1] / "src/caseharvest/replica/data/seed_art_21482_4415480.txt"
+SEED = Path(__file__).parents[2] / "src/caseharvest/replica/data/seed_art_21482_4415480.txt"
 # Blocks of the seed text: 0 = page header, 1-11 = body, 12-13 = disclaimer.
 SEED_BLOCKS = SEED.read_text(encoding="utf-8").split("\n\n")
 SEED_BODY = [block.strip() for block in SEED_BLOCKS[1:12]]

@@ -5,14 +5,13 @@ from __future__ import annotations
 import functools
 
 from caseharvest.listings.base import ListingSource
-from caseharvest.listings.registry import listing_source
 from caseharvest.model import CaseKey
-from caseharvest.sites import SiteProfile
+from caseharvest.sites.profile import SiteProfile
 
 
 @functools.lru_cache(maxsize=64)
 def _sources(profile: SiteProfile) -> tuple[ListingSource, ...]:
-    return tuple(listing_source(profile, column) for column in profile.columns)
+    return tuple(profile.listing_source(column) for column in profile.columns)
 
 
 def case_key_of(url: str, profile: SiteProfile) -> CaseKey | None:

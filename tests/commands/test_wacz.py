@@ -22,7 +22,7 @@ from caseharvest.archive.catalog import Catalog
 from caseharvest.cli import cli
 from caseharvest.commands.serve.tools_venv import find_tool
 from tests.conftest import Crawl
-from tests.test_serve import SEED_URL, require
+from tests.commands.test_serve import SEED_URL, require
 
 
 @pytest.fixture(scope="module")
