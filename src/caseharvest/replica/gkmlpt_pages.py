@@ -5,16 +5,57 @@ from __future__ import annotations
 import json
 import random
 from html import escape
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from caseharvest.replica.family import FamilyCase, body_html, site_relative
 from caseharvest.replica.guangdong_pages import footer, head, header
 
-if TYPE_CHECKING:
-    from caseharvest.replica.gkmlpt import GkmlptSite
+
+class CategoryLike(Protocol):
+    """A :class:`~caseharvest.replica.gkmlpt.Category` as the pages read it.
+
+    Declared here so this module needs no import of :mod:`.gkmlpt`, which imports it (no import
+    loops between files, not even type-only ones).
+    """
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def parent(self) -> int | None: ...
 
 
-def tree(site: GkmlptSite) -> list[dict[str, object]]:
+class GkmlptConfigLike(Protocol):
+    """The fields of :class:`~caseharvest.replica.gkmlpt.GkmlptConfig` the pages read.
+
+    Declared here for the same reason as :class:`CategoryLike`.
+    """
+
+    @property
+    def site_name(self) -> str: ...
+    @property
+    def sid(self) -> str: ...
+    @property
+    def case_category(self) -> int: ...
+    @property
+    def categories(self) -> tuple[CategoryLike, ...]: ...
+
+
+class GkmlptSiteLike(Protocol):
+    """What the pages use of :class:`~caseharvest.replica.gkmlpt.GkmlptSite`.
+
+    A protocol instead of the class itself, so this module needs no import of :mod:`.gkmlpt`,
+    which imports it (no import loops between files, not even type-only ones).
+    """
+
+    @property
+    def config(self) -> GkmlptConfigLike: ...
+    def listed(self) -> list[FamilyCase]: ...
+    def in_category(self, category: int) -> bool: ...
+
+
+def tree(site: GkmlptSiteLike) -> list[dict[str, object]]:
     """The category TREE as ``_CONFIG`` holds it (nodes with children and post counts)."""
     total = len(site.listed())
     categories = site.config.categories
@@ -38,7 +79,7 @@ def _script_json(data: object) -> str:
     return json.dumps(data, ensure_ascii=False).replace("</", "<\\/")
 
 
-def index_page(site: GkmlptSite) -> str:
+def index_page(site: GkmlptSiteLike) -> str:
     """``/gkmlpt/index``: an app shell whose data comes from ``window._CONFIG`` and the API."""
     config = site.config
     script = (
@@ -61,7 +102,7 @@ def index_page(site: GkmlptSite) -> str:
     )
 
 
-def _classify(site: GkmlptSite, case: FamilyCase) -> str:
+def _classify(site: GkmlptSiteLike, case: FamilyCase) -> str:
     category = next(c for c in site.config.categories if c.id == site.config.case_category)
     rows = (
         ("索引号：", case.extra["identifier"], "分类：", category.name),
@@ -84,7 +125,7 @@ def _classify(site: GkmlptSite, case: FamilyCase) -> str:
     return f'<div class="classify"><table>{"".join(html)}</table></div>\n'
 
 
-def post_page(site: GkmlptSite, case: FamilyCase) -> str:
+def post_page(site: GkmlptSiteLike, case: FamilyCase) -> str:
     """A gkmlpt post: metadata table, title, source line, body, ``_CONFIG.DETAIL``."""
     config = site.config
     rng = random.Random(f"gkmlpt-markup-{case.article_id}")

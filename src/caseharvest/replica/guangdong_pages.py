@@ -4,12 +4,47 @@ from __future__ import annotations
 
 import random
 from html import escape
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from caseharvest.replica.family import FamilyCase, body_html, site_relative
 
-if TYPE_CHECKING:
-    from caseharvest.replica.guangdong import NfcmsSite
+
+class NfcmsConfigLike(Protocol):
+    """The fields of :class:`~caseharvest.replica.guangdong.NfcmsConfig` the pages read.
+
+    Declared here so this module needs no import of :mod:`.guangdong`, which imports it (no
+    import loops between files, not even type-only ones).
+    """
+
+    @property
+    def site_name(self) -> str: ...
+    @property
+    def section(self) -> str: ...
+    @property
+    def column_name(self) -> str: ...
+    @property
+    def site_id(self) -> str: ...
+    @property
+    def cat_id(self) -> str: ...
+
+
+class NfcmsSiteLike(Protocol):
+    """What the pages use of :class:`~caseharvest.replica.guangdong.NfcmsSite`.
+
+    A protocol instead of the class itself, so this module needs no import of :mod:`.guangdong`,
+    which imports it (no import loops between files, not even type-only ones).
+    """
+
+    @property
+    def config(self) -> NfcmsConfigLike: ...
+    @property
+    def per_page(self) -> int: ...
+    @property
+    def absolute_hrefs(self) -> bool: ...
+    @property
+    def column_path(self) -> str: ...
+    def listed(self) -> list[FamilyCase]: ...
+    def page_count(self) -> int: ...
 
 
 def head(site_name: str, title: str, extra: str = "") -> str:
@@ -55,11 +90,11 @@ def statistics_script(site_id: str, cat_id: str, post_id: str) -> str:
     )
 
 
-def _href(site: NfcmsSite, case: FamilyCase) -> str:
+def _href(site: NfcmsSiteLike, case: FamilyCase) -> str:
     return case.url if site.absolute_hrefs else site_relative(case.url)
 
 
-def _pager(site: NfcmsSite, number: int) -> str:
+def _pager(site: NfcmsSiteLike, number: int) -> str:
     count = site.page_count()
 
     def page_file(n: int) -> str:
@@ -79,7 +114,7 @@ def _pager(site: NfcmsSite, number: int) -> str:
     return f'<div class="page">{"".join(links)}</div>\n'
 
 
-def listing_page(site: NfcmsSite, number: int) -> str:
+def listing_page(site: NfcmsSiteLike, number: int) -> str:
     """Listing page ``number`` (1-based)."""
     config = site.config
     shown = site.listed()[(number - 1) * site.per_page : number * site.per_page]
@@ -104,7 +139,7 @@ def listing_page(site: NfcmsSite, number: int) -> str:
     )
 
 
-def post_page(site: NfcmsSite, case: FamilyCase) -> str:
+def post_page(site: NfcmsSiteLike, case: FamilyCase) -> str:
     """A post: title, info bar, ``div.article-content`` body, share and print chrome."""
     config = site.config
     rng = random.Random(f"nfcms-markup-{case.article_id}")

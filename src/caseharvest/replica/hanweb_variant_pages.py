@@ -9,22 +9,58 @@ from __future__ import annotations
 import hashlib
 import random
 from html import escape
-from typing import TYPE_CHECKING
+from typing import Protocol
 from urllib.parse import quote, urlsplit
 
 from caseharvest.replica.family import FamilyCase, body_html, site_relative
 from caseharvest.replica.pages import DATAPROXY_PATH
 
-if TYPE_CHECKING:
-    from caseharvest.replica.hanweb_variants import HanwebVariantSite
+
+class HanwebVariantConfigLike(Protocol):
+    """What the pages read of :class:`~caseharvest.replica.hanweb_variants.HanwebVariantConfig`.
+
+    Declared here so this module needs no import of :mod:`.hanweb_variants`, which imports it
+    (no import loops between files, not even type-only ones).
+    """
+
+    @property
+    def host(self) -> str: ...
+    @property
+    def site_name(self) -> str: ...
+    @property
+    def column_id(self) -> str: ...
+    @property
+    def column_name(self) -> str: ...
+    @property
+    def webid(self) -> int: ...
+    @property
+    def group_size(self) -> int: ...
+    @property
+    def quote(self) -> str: ...
 
 
-def _webname(site: HanwebVariantSite) -> str:
+class HanwebVariantSiteLike(Protocol):
+    """What the pages use of :class:`~caseharvest.replica.hanweb_variants.HanwebVariantSite`.
+
+    A protocol instead of the class itself, so this module needs no import of
+    :mod:`.hanweb_variants`, which imports it (no import loops between files, not even
+    type-only ones).
+    """
+
+    @property
+    def config(self) -> HanwebVariantConfigLike: ...
+    @property
+    def per_page(self) -> int: ...
+    @property
+    def unit_ids(self) -> tuple[int, ...]: ...
+
+
+def _webname(site: HanwebVariantSiteLike) -> str:
     # jpage puts the site name into URLs percent-encoded twice.
     return quote(quote(site.config.site_name, safe=""), safe="")
 
 
-def next_group_link(site: HanwebVariantSite, unit: int, page: int) -> str:
+def next_group_link(site: HanwebVariantSiteLike, unit: int, page: int) -> str:
     """The GET dataproxy link written into ``<nextgroup>``."""
     config = site.config
     return (
@@ -33,7 +69,7 @@ def next_group_link(site: HanwebVariantSite, unit: int, page: int) -> str:
     )
 
 
-def record(site: HanwebVariantSite, case: FamilyCase) -> str:
+def record(site: HanwebVariantSiteLike, case: FamilyCase) -> str:
     """One listing record, in the site's quoting style."""
     href, title = escape(urlsplit(case.url).path), escape(case.title)
     text = escape(case.title, quote=False)
@@ -49,7 +85,7 @@ def record(site: HanwebVariantSite, case: FamilyCase) -> str:
 
 
 def datastore(
-    site: HanwebVariantSite,
+    site: HanwebVariantSiteLike,
     records: list[FamilyCase],
     *,
     next_link: str,
@@ -69,7 +105,7 @@ def datastore(
     return "".join(parts)
 
 
-def _head(site: HanwebVariantSite, title: str, extra: str = "") -> str:
+def _head(site: HanwebVariantSiteLike, title: str, extra: str = "") -> str:
     return (
         '<!DOCTYPE html>\n<html>\n<head>\n<meta charset="utf-8">\n'
         f"<meta name='WebId' content='{site.config.webid}'>\n"
@@ -85,7 +121,7 @@ def _head(site: HanwebVariantSite, title: str, extra: str = "") -> str:
     )
 
 
-def _header(site: HanwebVariantSite) -> str:
+def _header(site: HanwebVariantSiteLike) -> str:
     return (
         '<div class="bt-head"><div class="bt-logo"><a href="/">'
         f'<img src="/images/logo.png" alt="{escape(site.config.site_name)}"></a></div>'
@@ -94,7 +130,7 @@ def _header(site: HanwebVariantSite) -> str:
     )
 
 
-def _breadcrumb(site: HanwebVariantSite) -> str:
+def _breadcrumb(site: HanwebVariantSiteLike) -> str:
     column = f"/col/col{site.config.column_id}/index.html"
     return (
         '<div class="bt-position">当前位置：<a href="/">首页</a> &gt; '
@@ -102,7 +138,7 @@ def _breadcrumb(site: HanwebVariantSite) -> str:
     )
 
 
-def _footer(site: HanwebVariantSite) -> str:
+def _footer(site: HanwebVariantSiteLike) -> str:
     return (
         '<div class="bt-foot"><p>主办单位：'
         f"{escape(site.config.site_name)}</p><p>网站标识码：3200000012　"
@@ -110,7 +146,7 @@ def _footer(site: HanwebVariantSite) -> str:
     )
 
 
-def _unit(site: HanwebVariantSite, unit: int, records: list[FamilyCase], total: int) -> str:
+def _unit(site: HanwebVariantSiteLike, unit: int, records: list[FamilyCase], total: int) -> str:
     config = site.config
     store = datastore(site, records, next_link=next_group_link(site, unit, 1))
     return (
@@ -125,7 +161,7 @@ def _unit(site: HanwebVariantSite, unit: int, records: list[FamilyCase], total: 
     )
 
 
-def column_page(site: HanwebVariantSite, first_group: list[FamilyCase], total: int) -> str:
+def column_page(site: HanwebVariantSiteLike, first_group: list[FamilyCase], total: int) -> str:
     """The column page: the first group embedded in one jpage unit, or two (pc and mobile)."""
     config = site.config
     units = [
@@ -146,7 +182,7 @@ def column_page(site: HanwebVariantSite, first_group: list[FamilyCase], total: i
 
 
 def uid_page(
-    site: HanwebVariantSite,
+    site: HanwebVariantSiteLike,
     shown: list[FamilyCase],
     number: int,
     pages: int,
@@ -181,7 +217,7 @@ def _guid(case: FamilyCase) -> str:
     return hashlib.md5(case.url.encode(), usedforsecurity=False).hexdigest()
 
 
-def _meta_tags(site: HanwebVariantSite, case: FamilyCase) -> str:
+def _meta_tags(site: HanwebVariantSiteLike, case: FamilyCase) -> str:
     return (
         f'<meta name="ArticleTitle" content="{escape(case.title)}">\n'
         f'<meta name="PubDate" content="{case.published} {case.extra["time"]}">\n'
@@ -202,7 +238,7 @@ def _print_bar() -> str:
     )
 
 
-def article_page(site: HanwebVariantSite, case: FamilyCase) -> str:
+def article_page(site: HanwebVariantSiteLike, case: FamilyCase) -> str:
     """The article page in the case's template."""
     config = site.config
     rng = random.Random(f"hanweb-markup-{case.article_id}")

@@ -9,29 +9,64 @@ from __future__ import annotations
 import hashlib
 import random
 from html import escape
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from caseharvest.replica.family import FamilyCase, body_html, site_relative
 
-if TYPE_CHECKING:
-    from caseharvest.replica.jpaas import JpaasSite
+
+class JpaasConfigLike(Protocol):
+    """The fields of :class:`~caseharvest.replica.jpaas.JpaasConfig` the pages read.
+
+    Declared here so this module needs no import of :mod:`.jpaas`, which imports it (no import
+    loops between files, not even type-only ones).
+    """
+
+    @property
+    def site_name(self) -> str: ...
+    @property
+    def column_id(self) -> str: ...
+    @property
+    def column_name(self) -> str: ...
+    @property
+    def web_id(self) -> str: ...
+
+
+class JpaasSiteLike(Protocol):
+    """What the pages use of :class:`~caseharvest.replica.jpaas.JpaasSite`.
+
+    A protocol instead of the class itself, so this module needs no import of :mod:`.jpaas`,
+    which imports it (no import loops between files, not even type-only ones).
+    """
+
+    @property
+    def config(self) -> JpaasConfigLike: ...
+    @property
+    def seed(self) -> int: ...
+    @property
+    def list_tag(self) -> str: ...
+    @property
+    def title_chars(self) -> int: ...
+    @property
+    def column_path(self) -> str: ...
+    def query_data(self, tag: str) -> dict[str, str]: ...
+
 
 UNITBUILD_JS = "/cms_files/default/script/AuthorizedRead/unitbuild.js?v=20250318"
 _SIDE_UNITS = ("栏目导航", "相关链接")
 
 
-def unit_tags(site: JpaasSite) -> tuple[str, ...]:
+def unit_tags(site: JpaasSiteLike) -> tuple[str, ...]:
     """Every unit on the column page: two side units and the list."""
     return (_SIDE_UNITS[0], site.list_tag, _SIDE_UNITS[1])
 
 
-def _query_data(site: JpaasSite, tag: str) -> str:
+def _query_data(site: JpaasSiteLike, tag: str) -> str:
     # Single-quoted JSON, as the page writes it (a JSON parser needs the quotes swapped).
     pairs = ",".join(f"'{key}':'{value}'" for key, value in site.query_data(tag).items())
     return "{" + pairs + "}"
 
 
-def _unit_script(site: JpaasSite, tag: str) -> str:
+def _unit_script(site: JpaasSiteLike, tag: str) -> str:
     script_id = hashlib.md5(f"{site.seed}-{tag}".encode(), usedforsecurity=False).hexdigest()
     return (
         f'<script id="{script_id}" src="{UNITBUILD_JS}" webId="{site.config.web_id}" '
@@ -40,7 +75,7 @@ def _unit_script(site: JpaasSite, tag: str) -> str:
     )
 
 
-def _head(site: JpaasSite, title: str, extra: str = "") -> str:
+def _head(site: JpaasSiteLike, title: str, extra: str = "") -> str:
     return (
         '<!DOCTYPE html>\n<html>\n<head>\n<meta charset="UTF-8">\n'
         f'<meta name="ColId" content="{site.config.column_id}">\n'
@@ -54,7 +89,7 @@ def _head(site: JpaasSite, title: str, extra: str = "") -> str:
     )
 
 
-def _header(site: JpaasSite) -> str:
+def _header(site: JpaasSiteLike) -> str:
     return (
         '<div class="header"><div class="logo"><a href="/">'
         '<img src="/cms_files/jcms1/web3201/site/images/logo.png" '
@@ -65,7 +100,7 @@ def _header(site: JpaasSite) -> str:
     )
 
 
-def _footer(site: JpaasSite) -> str:
+def _footer(site: JpaasSiteLike) -> str:
     return (
         f'<div class="footer"><p>主办单位：{escape(site.config.site_name)}</p>'
         "<p>网站标识码：3300000041　"
@@ -73,7 +108,7 @@ def _footer(site: JpaasSite) -> str:
     )
 
 
-def column_page(site: JpaasSite) -> str:
+def column_page(site: JpaasSiteLike) -> str:
     """The column page: chrome and unitbuild scripts, no list."""
     config = site.config
     left, list_tag, right = unit_tags(site)
@@ -95,7 +130,7 @@ def column_page(site: JpaasSite) -> str:
     )
 
 
-def side_unit(site: JpaasSite, tag: str) -> str:
+def side_unit(site: JpaasSiteLike, tag: str) -> str:
     """The HTML of a unit that is not the list."""
     if tag == _SIDE_UNITS[0]:
         return (
@@ -116,7 +151,7 @@ def list_href(case: FamilyCase) -> str:
     return site_relative(case.url)
 
 
-def _item(site: JpaasSite, case: FamilyCase) -> str:
+def _item(site: JpaasSiteLike, case: FamilyCase) -> str:
     shown = case.title
     if len(shown) > site.title_chars:
         shown = shown[: site.title_chars] + "..."
@@ -128,7 +163,7 @@ def _item(site: JpaasSite, case: FamilyCase) -> str:
 
 
 def list_unit(
-    site: JpaasSite, shown: list[FamilyCase], page_no: int, page_size: int, total: int
+    site: JpaasSiteLike, shown: list[FamilyCase], page_no: int, page_size: int, total: int
 ) -> str:
     """The list unit's ``data.html``: items, then the pagination table with the total."""
     tag = site.list_tag
@@ -143,7 +178,7 @@ def list_unit(
     )
 
 
-def _xxgk_table(site: JpaasSite, case: FamilyCase) -> str:
+def _xxgk_table(site: JpaasSiteLike, case: FamilyCase) -> str:
     rows = (
         ("索引号", case.extra["index"], "组配分类", "工作动态"),
         ("发布机构", site.config.site_name, "生成日期", case.published),
@@ -158,7 +193,7 @@ def _xxgk_table(site: JpaasSite, case: FamilyCase) -> str:
     return f'<table class="xxgktab" width="100%"><tbody>{cells}</tbody></table>\n'
 
 
-def article_page(site: JpaasSite, case: FamilyCase) -> str:
+def article_page(site: JpaasSiteLike, case: FamilyCase) -> str:
     """An article: title, small-title bar, optional info table, ``div.main-txt#zoom`` body."""
     config = site.config
     rng = random.Random(f"jpaas-markup-{case.article_id}")

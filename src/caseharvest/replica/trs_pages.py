@@ -9,12 +9,67 @@ from __future__ import annotations
 
 import random
 from html import escape
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from caseharvest.replica.family import FamilyCase, body_html
 
-if TYPE_CHECKING:
-    from caseharvest.replica.trs import TrsSite
+
+class TrsConfigLike(Protocol):
+    """The fields of :class:`~caseharvest.replica.trs.TrsConfig` the pages read.
+
+    Declared here so this module needs no import of :mod:`.trs`, which imports it (no import
+    loops between files, not even type-only ones).
+    """
+
+    @property
+    def host(self) -> str: ...
+    @property
+    def site_name(self) -> str: ...
+    @property
+    def column_path(self) -> str: ...
+    @property
+    def column_name(self) -> str: ...
+    @property
+    def breadcrumb(self) -> tuple[str, ...]: ...
+    @property
+    def encoding(self) -> str: ...
+
+
+class TrsShapeLike(Protocol):
+    """The fields of :class:`~caseharvest.replica.trs.TrsShape` the pages read.
+
+    Declared here for the same reason as :class:`TrsConfigLike`.
+    """
+
+    @property
+    def per_page(self) -> int: ...
+    @property
+    def ext(self) -> str: ...
+    @property
+    def page_name(self) -> str: ...
+    @property
+    def pager(self) -> str: ...
+    @property
+    def list_style(self) -> str: ...
+    @property
+    def date_style(self) -> str: ...
+
+
+class TrsSiteLike(Protocol):
+    """What the pages use of :class:`~caseharvest.replica.trs.TrsSite`.
+
+    A protocol instead of the class itself, so this module needs no import of :mod:`.trs`,
+    which imports it (no import loops between files, not even type-only ones).
+    """
+
+    @property
+    def config(self) -> TrsConfigLike: ...
+    @property
+    def shape(self) -> TrsShapeLike: ...
+    def listed(self) -> list[FamilyCase]: ...
+    def page_count(self) -> int: ...
+    def page_file(self, index: int) -> str: ...
+
 
 TITLE_SHOWN_CHARS = 28
 _TRS_STYLE = (
@@ -48,13 +103,13 @@ def _date(style: str, iso: str) -> str:
     return iso
 
 
-def _charset_meta(site: TrsSite) -> str:
+def _charset_meta(site: TrsSiteLike) -> str:
     if site.config.encoding == "gbk":
         return '<meta http-equiv="Content-Type" content="text/html; charset=gbk" />\n'
     return '<meta charset="utf-8">\n'
 
 
-def _head(site: TrsSite, title: str, extra: str = "") -> str:
+def _head(site: TrsSiteLike, title: str, extra: str = "") -> str:
     return (
         "<!DOCTYPE html>\n<html>\n<head>\n"
         + _charset_meta(site)
@@ -69,7 +124,7 @@ def _head(site: TrsSite, title: str, extra: str = "") -> str:
     )
 
 
-def _header(site: TrsSite) -> str:
+def _header(site: TrsSiteLike) -> str:
     name = escape(site.config.site_name)
     return (
         '<div class="header"><div class="w1200">'
@@ -83,7 +138,7 @@ def _header(site: TrsSite) -> str:
     )
 
 
-def _breadcrumb(site: TrsSite, column_path: str) -> str:
+def _breadcrumb(site: TrsSiteLike, column_path: str) -> str:
     config = site.config
     parts = [part for part in column_path.split("/") if part]
     names = [*config.breadcrumb, config.column_name]
@@ -94,7 +149,7 @@ def _breadcrumb(site: TrsSite, column_path: str) -> str:
     return f'<div class="position">您当前的位置：{"&nbsp;&gt;&nbsp;".join(links)}</div>\n'
 
 
-def _footer(site: TrsSite) -> str:
+def _footer(site: TrsSiteLike) -> str:
     return (
         '<div class="footer"><div class="w1200">\n'
         '<p><a href="/wzdt/">网站地图</a> | <a href="/lxwm/">联系我们</a></p>\n'
@@ -106,7 +161,7 @@ def _footer(site: TrsSite) -> str:
     )
 
 
-def item_href(site: TrsSite, case: FamilyCase) -> str:
+def item_href(site: TrsSiteLike, case: FamilyCase) -> str:
     """The relative href a listing page in the column directory writes for a case."""
     column = site.config.column_path
     if case.path.startswith(column):
@@ -115,7 +170,7 @@ def item_href(site: TrsSite, case: FamilyCase) -> str:
     return "../" + case.path[len(parent) :]
 
 
-def _item(site: TrsSite, case: FamilyCase) -> str:
+def _item(site: TrsSiteLike, case: FamilyCase) -> str:
     style = site.shape.list_style
     href, title = escape(item_href(site, case)), escape(case.title)
     date = _date(site.shape.date_style, case.published)
@@ -134,7 +189,7 @@ def _item(site: TrsSite, case: FamilyCase) -> str:
     return f"<li>{pin}{anchor}<span>{date}</span></li>\n"
 
 
-def _list(site: TrsSite, items: str) -> str:
+def _list(site: TrsSiteLike, items: str) -> str:
     style = site.shape.list_style
     if style == "gl-ul":
         return f'<ul class="gl-ul clearflx">\n{items}</ul>\n'
@@ -143,7 +198,7 @@ def _list(site: TrsSite, items: str) -> str:
     return f'<ul class="u-list">\n{items}</ul>\n'
 
 
-def _pager(site: TrsSite, count: int, index: int) -> str:
+def _pager(site: TrsSiteLike, count: int, index: int) -> str:
     name, ext = site.shape.page_name, site.shape.ext
     if site.shape.pager == "countPage":
         script = (
@@ -163,7 +218,7 @@ def _pager(site: TrsSite, count: int, index: int) -> str:
     return f'<div class="page"><script type="text/javascript">\n{script}</script></div>\n'
 
 
-def listing_page(site: TrsSite, index: int) -> str:
+def listing_page(site: TrsSiteLike, index: int) -> str:
     """Listing page ``index`` (0-based) of the column."""
     config = site.config
     per_page = site.shape.per_page
@@ -189,7 +244,7 @@ def listing_page(site: TrsSite, index: int) -> str:
     )
 
 
-def stub_page(site: TrsSite) -> str:
+def stub_page(site: TrsSiteLike) -> str:
     """What central TRS sites serve for deep ``index_N`` pages: a 300–400 B shell without items."""
     charset = "gbk" if site.config.encoding == "gbk" else "utf-8"
     page = (
@@ -202,7 +257,7 @@ def stub_page(site: TrsSite) -> str:
     return page + "<!--" + "-" * max(0, 330 - len(page.encode())) + "-->\n"
 
 
-def _meta_tags(site: TrsSite, case: FamilyCase) -> str:
+def _meta_tags(site: TrsSiteLike, case: FamilyCase) -> str:
     stamp = f"{case.published} {case.extra['time']}"
     description = escape(case.paragraphs[0][:80]) if case.paragraphs else ""
     tags = {
@@ -264,7 +319,7 @@ def _info_bar(case: FamilyCase) -> str:
     )
 
 
-def article_page(site: TrsSite, case: FamilyCase) -> str:
+def article_page(site: TrsSiteLike, case: FamilyCase) -> str:
     """An article page in its template, with the chrome a TRS site puts around the body."""
     config = site.config
     rng = random.Random(f"trs-markup-{case.article_id}")
