@@ -17,7 +17,10 @@ from typing import BinaryIO
 
 from warcio.archiveiterator import ArchiveIterator
 
+from caseharvest.capture import warcio_brotli
+
 CHUNK = 1 << 16
+warcio_brotli.install()  # br bodies read through warcio
 
 
 @dataclass(frozen=True)

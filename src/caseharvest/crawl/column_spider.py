@@ -23,10 +23,11 @@ from twisted.python.failure import Failure
 
 from caseharvest.archive.case_store import CaseFetched
 from caseharvest.archive.run import ArchiveRun
+from caseharvest.capture.content_coding import decode_body
 from caseharvest.crawl.archive_download import ArchiveMiss
 from caseharvest.crawl.capture_extension import CAPTURE_META_KEY
 from caseharvest.crawl.column_walk import ColumnWalk, WalkError
-from caseharvest.crawl.run_options import RunOptions, start_run
+from caseharvest.crawl.run_options import attach_run_log, begin_run_from_arguments, detach_run_log
 from caseharvest.extract.page_links import css_references, page_links
 from caseharvest.listings.base import ListingAnswer, ListingRequest
 from caseharvest.model import DEAD_STATUSES, Capture, CaseKey, ListingRecord
@@ -37,6 +38,14 @@ logger = logging.getLogger(__name__)
 # each one is recorded with its cause; redirects (3xx) are still followed.
 ERROR_STATUSES = list(range(400, 600))
 ROLE = "caseharvest_role"
+# Case pages' redirects are followed by the spider (see ColumnSpider._case_redirect).
+REDIRECT_STATUSES = (301, 302, 303, 307, 308)
+MAX_CASE_REDIRECTS = 5
+CASE_HTTPSTATUS_LIST = [*REDIRECT_STATUSES, *range(400, 600)]
+CASE_REDIRECTS_META: dict[str, object] = {
+    "dont_redirect": True,
+    "handle_httpstatus_list": CASE_HTTPSTATUS_LIST,
+}
 # What a case page may be; anything else fails the case (the WARC keeps what came).
 HTML_TYPES = ("text/html", "application/xhtml+xml", "text/xml", "application/xml", "text/plain")
 
@@ -48,18 +57,41 @@ def anti_bot_challenge(response: Response) -> str | None:
         return "HTTP 412 with a $_ts JavaScript challenge (Ruishu/瑞数 anti-bot)"
     if response.status in (521, 403) and b"__jsluid" in cookies:
         return f"HTTP {response.status} with a __jsluid cookie (加速乐/Jiasule anti-bot)"
+    # Jiasule's second answer sets no cookie: its go({…"tn":"__jsl_clearance_s"…}) script says it.
+    if response.status in (521, 403) and b"__jsl_clearance" in response.body:
+        return f"HTTP {response.status} with a __jsl_clearance script (加速乐/Jiasule anti-bot)"
+    if response.status == 521 and b"document.cookie" in response.body:
+        return "HTTP 521 with a cookie-setting script (加速乐/Jiasule-like anti-bot)"
+    if response.status == 429:
+        return "HTTP 429 Too Many Requests (a WAF blocking a burst of requests)"
     return None
 
 
-def not_a_case_page(response: Response) -> str | None:
+def not_a_case_page(response: Response, body: bytes) -> str | None:
     """Why a 200 answer cannot be a case page (binary, empty), or None when it can."""
     content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1").lower()
     media = content_type.split(";", 1)[0].strip()
     if media and media not in HTML_TYPES:
         return f"not an HTML page (Content-Type {media})"
-    if not response.body.strip():
+    if not body.strip():
         return "the page is empty (HTTP 200 with no content)"
     return None
+
+
+def decoded_body(response: Response) -> tuple[bytes, str | None]:
+    """The body with any content coding Scrapy left in place undone (``compress``, …).
+
+    Scrapy decodes gzip, deflate, br and zstd and then drops the header; a coding still
+    named is one it cannot decode. Returns the body and, when it stays coded, the reason the
+    case fails.
+    """
+    coding = (response.headers.get(b"Content-Encoding") or b"").decode("latin-1").strip()
+    if not coding or coding.lower() == "identity":
+        return response.body, None
+    decoded = decode_body(response.body, content_encoding=coding)
+    if decoded.applied:
+        return decoded.body, None
+    return response.body, f"the page came with Content-Encoding {coding}, which cannot be decoded"
 
 
 def _text_of(response: Response) -> str:
@@ -88,23 +120,33 @@ class ColumnSpider(scrapy.Spider):
         # Requisites (stylesheets, scripts, images) are fetched once per archive.
         self.requisites_seen: set[str] = set()
         self.fetch_requisites = True
+        # Under plain Scrapy, the run's own log file (`fetch` attaches it itself).
+        self.own_run_log: logging.Handler | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> ColumnSpider:
         owns_run = kwargs.get("run") is None
         if owns_run:
-            # Plain `scrapy crawl` (Scrapyd): the spider begins and ends the run itself.
-            options = RunOptions.from_spider_arguments(kwargs, crawler.settings)
-            kwargs = {"run": start_run(options, crawler.settings)}
+            # Plain `scrapy crawl` (Scrapyd): the spider begins and ends the run itself. A run
+            # that cannot begin (archive locked …) is one log line and a failed process.
+            kwargs = {"run": begin_run_from_arguments(kwargs, crawler.settings)}
         spider: ColumnSpider = super().from_crawler(crawler, *args, **kwargs)
         spider.fetch_requisites = crawler.settings.getbool("CASEHARVEST_REQUISITES", True)
         crawler.signals.connect(spider.spider_idle, signal=signals.spider_idle)
         if owns_run:
+            spider.own_run_log = attach_run_log(spider.run)
             crawler.signals.connect(spider.finish_own_run, signal=signals.engine_stopped)
         return spider
 
     def finish_own_run(self) -> None:
         """Under plain Scrapy: finish the run (report, catalog, lock) once everything stopped."""
+        try:
+            self._finish_own_run()
+        finally:
+            if self.own_run_log is not None:
+                detach_run_log(self.own_run_log)
+
+    def _finish_own_run(self) -> None:
         summary = self.run.finish()
         log = logger.error if summary.exit_code else logger.info
         log(
@@ -182,7 +224,8 @@ class ColumnSpider(scrapy.Spider):
                 meta={
                     "listing": record,
                     "key": case.key,
-                    "handle_httpstatus_list": [304, *ERROR_STATUSES],
+                    **CASE_REDIRECTS_META,
+                    "handle_httpstatus_list": [304, *CASE_HTTPSTATUS_LIST],
                 },
             )
 
@@ -250,7 +293,13 @@ class ColumnSpider(scrapy.Spider):
             urldefrag(record.url)[0],
             self.parse_case,
             "case",
-            meta={"listing": record, "key": key, "column": walk.column, "counted": True},
+            meta={
+                "listing": record,
+                "key": key,
+                "column": walk.column,
+                "counted": True,
+                **CASE_REDIRECTS_META,
+            },
         )
 
     def _case_answered(self, request: Request) -> Iterator[Request]:
@@ -295,14 +344,19 @@ class ColumnSpider(scrapy.Spider):
         self, response: Response, key: CaseKey, url: str, record: ListingRecord
     ) -> Iterator[Request | CaseFetched]:
         capture: Capture = response.meta[CAPTURE_META_KEY]
+        if response.status in REDIRECT_STATUSES:
+            yield from self._case_redirect(response, key, url, record)
+            return
         if response.status in DEAD_STATUSES:
             self.ledger.dead(key, url, response.status, capture.fetched_at, record)
             return
         if response.status not in (200, 304):
             self.ledger.failed(key, url, f"HTTP {response.status}", record)
             return
+        body = response.body
         if response.status == 200:
-            refused = not_a_case_page(response)
+            body, refused = decoded_body(response)
+            refused = refused or not_a_case_page(response, body)
             if refused is not None:
                 self.ledger.failed(key, url, refused, record)
                 return
@@ -320,11 +374,51 @@ class ColumnSpider(scrapy.Spider):
             key=key,
             url=url,
             listing=record,
-            body=response.body,
+            body=body,
             content_type=content_type.decode("latin-1") if content_type else None,
             capture=capture,
             not_modified=response.status == 304,
         )
+
+    def _case_redirect(
+        self, response: Response, key: CaseKey, url: str, record: ListingRecord
+    ) -> Iterator[Request]:
+        """Follow a case page's redirect ourselves, so that every end of it has a reason.
+
+        Scrapy's redirect middleware would drop a redirect to a page already fetched, or off
+        the site, without calling back: the case would vanish from the run.
+        """
+        location = response.headers.get(b"Location")
+        if not location:
+            self.ledger.failed(key, url, f"HTTP {response.status} without a Location", record)
+            return
+        target = urldefrag(response.urljoin(location.decode("latin-1").strip()))[0]
+        chain: tuple[str, ...] = (*response.meta.get("redirect_chain", ()), response.url)
+        if target in chain or len(chain) > MAX_CASE_REDIRECTS:
+            hops = " -> ".join((*chain, target))
+            self.ledger.failed(key, url, f"redirect loop: {hops}", record)
+            return
+        if not self.profile.allows(target):
+            self.ledger.failed(key, url, f"redirects off the site, to {target}", record)
+            return
+        target_key = self.walk_key(target)
+        if target_key is not None and target_key != key and target_key in self.ledger.listed_keys:
+            self.ledger.failed(
+                key, url, f"redirects to another case of the listing, {target}", record
+            )
+            return
+        meta = {**response.meta, "redirect_chain": chain, "counted": False}
+        meta.pop(CAPTURE_META_KEY, None)
+        # We checked the host and the chain; the duplicate filter would drop a revisit.
+        yield self._request(target, self.parse_case, "case", meta=meta, dont_filter=True)
+
+    def walk_key(self, url: str) -> CaseKey | None:
+        """The case key of *url* by any column walked in this run."""
+        for walk in self.walks.values():
+            key = walk.source.case_key(url)
+            if key is not None:
+                return key
+        return None
 
     def closed(self, reason: str) -> None:
         """Withdrawals after complete walks; every listed case still open fails with a reason."""
@@ -366,6 +460,12 @@ class ColumnSpider(scrapy.Spider):
         elif response.status in DEAD_STATUSES:
             summary.warn(
                 f"attachment {response.url} of {case} is a dead link (HTTP {response.status})"
+            )
+        elif self.run.catalog.has_archived(response.url):
+            # Download gateways (jpaas) refuse a repeat within minutes: the archive has the file.
+            summary.warn(
+                f"attachment {response.url} of {case} answered HTTP {response.status} this "
+                "time; an earlier answer is archived"
             )
         else:
             summary.fail(response.url, f"attachment of {case}: HTTP {response.status}")

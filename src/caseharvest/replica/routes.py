@@ -70,6 +70,9 @@ class SiteResponse:
     body: bytes = b""
     chunked: bool = False
     close: bool = False
+    # Hang up after this answer without saying so (no `Connection: close`), as an HTTP/1.0
+    # server or an idle keep-alive timeout does: the client's pooled connection goes stale.
+    hang_up: bool = False
 
 
 def http_date(moment: dt.datetime) -> str:

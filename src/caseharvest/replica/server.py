@@ -394,7 +394,7 @@ class _ReplicaHandler(BaseHTTPRequestHandler):
                 response_body=sent_body,
             )
         )
-        if close:
+        if close or response.hang_up:
             self.close_connection = True
         self.wfile.write(wire)
         self.wfile.flush()
