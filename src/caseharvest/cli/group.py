@@ -95,10 +95,34 @@ def parse_settings(pairs: Sequence[str]) -> dict[str, str]:
     return settings
 
 
+class _OneLineFormatter(logging.Formatter):
+    """Messages only: tracebacks belong in the run's log file, not on the terminal."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        # A copy: the run's log file, another handler, still gets the traceback.
+        bare = logging.makeLogRecord(
+            {**record.__dict__, "exc_info": None, "exc_text": None, "stack_info": None}
+        )
+        return super().format(bare)
+
+
+def _ours_or_verbose(verbose: bool) -> Callable[[logging.LogRecord], bool]:
+    """Our own messages; Scrapy's and Twisted's only with -v (their errors repeat ours)."""
+
+    def keep(record: logging.LogRecord) -> bool:
+        return (
+            verbose or record.name.startswith("caseharvest") or record.levelno >= logging.CRITICAL
+        )
+
+    return keep
+
+
 def setup_console_logging(quiet: bool, verbose: bool) -> None:
+    """The terminal: one line per message, no tracebacks (the log file has everything)."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setLevel(logging.ERROR if quiet else logging.INFO if verbose else logging.WARNING)
-    handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+    handler.setFormatter(_OneLineFormatter("%(levelname)s: %(message)s"))
+    handler.addFilter(_ours_or_verbose(verbose))
     logging.getLogger().addHandler(handler)
 
 

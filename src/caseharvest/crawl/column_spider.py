@@ -33,6 +33,9 @@ from caseharvest.listings.base import ListingAnswer, ListingRequest
 from caseharvest.model import DEAD_STATUSES, Capture, CaseKey, ListingRecord
 
 logger = logging.getLogger(__name__)
+# Log records of causes the command prints itself when the run ends (the terminal shows
+# each cause once; the log file has them where they happened).
+REPORTED_AT_THE_END = {"reported_at_the_end": True}
 
 # Error answers reach the callbacks (after the retry middleware has had its tries), so that
 # each one is recorded with its cause; redirects (3xx) are still followed.
@@ -237,7 +240,7 @@ class ColumnSpider(scrapy.Spider):
 
     def _fatal(self, message: str) -> CloseSpider:
         """Record a cause that ends the run with exit 1; the caller raises what this returns."""
-        logger.error("%s", message)
+        logger.error("%s", message, extra=REPORTED_AT_THE_END)
         self.run.summary.fatal.append(message)
         return CloseSpider("caseharvest_fatal")
 
@@ -254,7 +257,7 @@ class ColumnSpider(scrapy.Spider):
         walk.failed = message
         if all(w.failed for w in self.walks.values()):
             raise self._fatal(message)
-        logger.error("%s", message)
+        logger.error("%s", message, extra=REPORTED_AT_THE_END)
         self.run.summary.fatal.append(message)
 
     # -- listing ------------------------------------------------------------------------------

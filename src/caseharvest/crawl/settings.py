@@ -48,6 +48,9 @@ AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 # Two retries (three tries in all) for 5xx and timeouts; every try is archived.
 RETRY_ENABLED = True
 RETRY_TIMES = 2
+# Scrapy's list without 429: a WAF answering 429 blocks harder when retried; the spider stops
+# the site at the first one instead (column_spider.anti_bot_challenge).
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408]
 DOWNLOAD_TIMEOUT = 60
 # Scrapy starts this many asyncio tasks for the output of every callback; our callbacks yield
 # a handful of requests and at most one case, and the default (100) was a tenth of fetch's CPU.
@@ -62,6 +65,11 @@ DOWNLOAD_WARNSIZE = 64 * 1024 * 1024
 DOWNLOAD_MAXSIZE = 512 * 1024 * 1024
 
 # --- wiring ------------------------------------------------------------------------------------
+DOWNLOADER_MIDDLEWARES = {
+    # Before the retry middleware (550) sees the exception: a stale keep-alive connection is
+    # sent again on a fresh one without spending the retries meant for the site's faults.
+    "caseharvest.crawl.fresh_connections.FreshConnectionRetry": 560,
+}
 EXTENSIONS = {
     # Archives every fetch from the response_downloaded signal: raw bodies, every try.
     "caseharvest.crawl.capture_extension.WarcCaptureExtension": 100,

@@ -70,8 +70,9 @@ class SiteResponse:
     body: bytes = b""
     chunked: bool = False
     close: bool = False
-    # Hang up after this answer without saying so (no `Connection: close`), as an HTTP/1.0
-    # server or an idle keep-alive timeout does: the client's pooled connection goes stale.
+    # Keep the connection but drop the next request sent on it unanswered, as a server whose
+    # keep-alive timeout fires just as the client reuses the connection (or an HTTP/1.0
+    # server closing without `Connection: close`): the client's pooled connection is stale.
     hang_up: bool = False
 
 

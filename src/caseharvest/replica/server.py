@@ -195,6 +195,7 @@ class _ReplicaHandler(BaseHTTPRequestHandler):
         super().setup()
         self.scheme = self.server.scheme
         self.tunnel_host: str | None = None
+        self.drop_next_request = False
 
     def do_GET(self) -> None:
         self._answer()
@@ -238,6 +239,10 @@ class _ReplicaHandler(BaseHTTPRequestHandler):
         return self.rfile.read(int(length)) if length else b""
 
     def _answer(self) -> None:
+        if self.drop_next_request:
+            # The idle timeout fired as the client reused the connection: no answer, closed.
+            self.close_connection = True
+            return
         try:
             body = self._read_body()
         except ValueError:
@@ -394,8 +399,9 @@ class _ReplicaHandler(BaseHTTPRequestHandler):
                 response_body=sent_body,
             )
         )
-        if close or response.hang_up:
+        if close:
             self.close_connection = True
+        self.drop_next_request = response.hang_up
         self.wfile.write(wire)
         self.wfile.flush()
 
