@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -135,10 +136,18 @@ class ArchiveRun:
                 if (warc_dir / name).exists()
             )
             self.summary.ended_at = utc_now()
-            self.catalog.end_run(
-                self.run_id, self.summary.ended_at, self.summary.exit_code, self.summary.as_dict()
-            )
-            write_run_report(self.layout.root, self.summary)
+            try:
+                self.catalog.end_run(
+                    self.run_id,
+                    self.summary.ended_at,
+                    self.summary.exit_code,
+                    self.summary.as_dict(),
+                )
+                write_run_report(self.layout.root, self.summary)
+            except (OSError, sqlite3.Error) as exc:
+                # The disk that stopped the crawl may not take the report either: the run
+                # stays recorded as started and unfinished (`status` says "killed").
+                self.summary.fatal.append(f"could not record the end of the run: {exc}")
         finally:
             self.catalog.close()
             if self.lock is not None:

@@ -26,6 +26,7 @@ from caseharvest.archive.warc_index import index_warc_file
 from caseharvest.capture.exchange import HttpExchange
 from caseharvest.capture.warc_reader import sha1_digest
 from caseharvest.capture.warc_writer import RevisitOf, RotatingWarcWriter
+from caseharvest.crawl.storage_failures import is_storage_failure, stop_for_storage
 from caseharvest.model import Capture
 
 logger = logging.getLogger(__name__)
@@ -97,9 +98,12 @@ def warcinfo_fields(
 class WarcCaptureExtension:
     """Writes every response the downloader gets, with its request, to the run's WARC files."""
 
-    def __init__(self, run: ArchiveRun, writer: RotatingWarcWriter) -> None:
+    def __init__(
+        self, run: ArchiveRun, writer: RotatingWarcWriter, crawler: Crawler | None = None
+    ) -> None:
         self.run = run
         self.writer = writer
+        self.crawler = crawler
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> WarcCaptureExtension:
@@ -126,12 +130,20 @@ class WarcCaptureExtension:
             max_size=settings.getint("CASEHARVEST_WARC_MAX_SIZE"),
             on_file_closed=lambda path: _file_closed(run, path),
         )
-        extension = cls(run, writer)
+        extension = cls(run, writer, crawler)
         crawler.signals.connect(extension.response_downloaded, signal=signals.response_downloaded)
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
         return extension
 
     def response_downloaded(self, response: Response, request: Request, **_: Any) -> None:
+        try:
+            self._capture(request, response)
+        except Exception as exc:
+            if not is_storage_failure(exc) or self.crawler is None:
+                raise
+            stop_for_storage(self.crawler, self.run, exc, "the WARC file")
+
+    def _capture(self, request: Request, response: Response) -> None:
         exchange = exchange_from_scrapy(request, response)
         revisit_of = self._revisit_for(exchange)
         record = self.writer.write_exchange(exchange, revisit_of)

@@ -28,6 +28,7 @@ from caseharvest.crawl.archive_download import ArchiveMiss
 from caseharvest.crawl.capture_extension import CAPTURE_META_KEY
 from caseharvest.crawl.column_walk import ColumnWalk, WalkError
 from caseharvest.crawl.run_options import attach_run_log, begin_run_from_arguments, detach_run_log
+from caseharvest.crawl.storage_failures import is_storage_failure, stop_for_storage
 from caseharvest.extract.page_links import css_references, page_links
 from caseharvest.listings.base import ListingAnswer, ListingRequest
 from caseharvest.model import DEAD_STATUSES, Capture, CaseKey, ListingRecord
@@ -338,7 +339,12 @@ class ColumnSpider(scrapy.Spider):
         url = urldefrag(record.url)[0]
         try:
             yield from self._case_answer(response, key, url, record)
+        except CloseSpider:
+            raise
         except Exception as exc:
+            if is_storage_failure(exc):
+                stop_for_storage(self.crawler, self.run, exc, "the catalog")
+                return
             # A page that breaks our code fails its case with the reason; the run goes on.
             logger.exception("case %s could not be processed", url)
             self.ledger.failed(key, url, f"{type(exc).__name__}: {exc}", record)
