@@ -46,6 +46,7 @@ class RunSummary:
     misses: list[str] = field(default_factory=list)  # `--from-warc`: not in the archive
     requisites: int = 0
     signal: int | None = None
+    warc_left_open: list[str] = field(default_factory=list)  # `.open` files when the run ended
 
     def fail(self, url: str, reason: str) -> None:
         """Record a case or resource that could not be archived."""

@@ -167,11 +167,35 @@ def print_summary(summary: RunSummary) -> None:
         click.echo(f"  warning: {message}")
 
 
+# More cases than this failing for one reason are reported in one line (the run report
+# lists every URL).
+MANY_FAILURES = 5
+
+
 def report_failure(summary: RunSummary) -> None:
-    for cause in summary.causes():
+    """Each cause on one line; many cases failing for one reason make one line, not many."""
+    by_reason: dict[str, list[str]] = {}
+    for url, reason in summary.failed.items():
+        by_reason.setdefault(reason, []).append(url)
+    for cause in summary.fatal:
         click.echo(f"error: {cause}", err=True)
+    for reason, urls in by_reason.items():
+        if len(urls) > MANY_FAILURES:
+            click.echo(f"error: {len(urls)} cases, e.g. {urls[0]}: {reason}", err=True)
+        else:
+            for url in urls:
+                click.echo(f"error: {url}: {reason}", err=True)
+    for miss in summary.misses:
+        click.echo(f"error: not in the archive: {miss}", err=True)
     if summary.signal is not None:
-        click.echo(f"stopped by signal {summary.signal}; WARC files closed", err=True)
+        if summary.warc_left_open:
+            state = (
+                f"WARC file(s) {', '.join(summary.warc_left_open)} left open: the next run "
+                "recovers them"
+            )
+        else:
+            state = "WARC files closed"
+        click.echo(f"stopped by signal {summary.signal}; {state}", err=True)
 
 
 class _Group(click.Group):

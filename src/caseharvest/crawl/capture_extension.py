@@ -188,6 +188,16 @@ class WarcCaptureExtension:
         self.writer.close()
         self.run.catalog.commit()
 
+    def stop_now(self) -> None:
+        """The run stops without closing the spider (a signal): finish the WARC file now."""
+        try:
+            self.spider_closed()
+        except Exception as exc:
+            # Left .open, it is recovered by the next run; the summary says so.
+            self.run.summary.warn(
+                f"the WARC file could not be closed ({exc}): the next run recovers it"
+            )
+
 
 def _file_closed(run: ArchiveRun, path: Path) -> None:
     """A finished WARC file: count it, and index it (CDXJ, POST bodies appended)."""

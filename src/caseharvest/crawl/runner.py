@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
+from scrapy.utils.ossignal import install_shutdown_handlers
 from twisted.python.failure import Failure
 
 from caseharvest import __version__
@@ -65,14 +67,59 @@ def _offline_public_suffix_list() -> None:
     cookies._split_domain = TLDExtract(suffix_list_urls=(), include_psl_private_domains=True)
 
 
+# After the first SIGINT/SIGTERM, requests in flight get this long to finish (a slow site
+# would otherwise hold the stop for a whole download timeout); then the run stops anyway.
+STOP_GRACE_SECONDS = 2.0
+
+
 class _RecordingCrawlerProcess(CrawlerProcess):
-    """A CrawlerProcess that remembers which signal asked it to stop (for the exit code)."""
+    """A CrawlerProcess that stops promptly and cleanly on signals, and remembers the signal.
+
+    The first SIGINT/SIGTERM says so on the terminal and starts Scrapy's graceful stop; if
+    that has not finished after ``STOP_GRACE_SECONDS`` (or a second signal comes, as GNU
+    `timeout` and impatient users send), the WARC file is closed and the reactor stopped
+    at once. Scrapy's own second-signal stop would leave the WARC file ``.open``.
+    """
 
     received_signal: int | None = None
 
     def _signal_shutdown(self, signum: int, frame: Any) -> None:
+        from twisted.internet import reactor
+
         self.received_signal = signum
         super()._signal_shutdown(signum, frame)
+        reactor.callFromThread(self._announce_stop, signum)
+        reactor.callFromThread(reactor.callLater, STOP_GRACE_SECONDS, self._stop_now)
+
+    def _signal_kill(self, signum: int, frame: Any) -> None:
+        from twisted.internet import reactor
+
+        install_shutdown_handlers(signal.SIG_IGN)
+        reactor.callFromThread(self._stop_now)
+
+    @staticmethod
+    def _announce_stop(signum: int) -> None:
+        logger.warning(
+            "%s received: stopping, closing the WARC file and recording the run "
+            "(a second signal stops at once)",
+            signal.Signals(signum).name,
+        )
+
+    def _stop_now(self) -> None:
+        """Close every WARC file being written, then stop the reactor."""
+        from twisted.internet import reactor
+
+        if not reactor.running:
+            return
+        for crawler in self.crawlers:
+            extensions = getattr(crawler, "_extensions", None) or getattr(
+                crawler, "extensions", None
+            )
+            for extension in getattr(extensions, "middlewares", ()):
+                stop = getattr(extension, "stop_now", None)
+                if stop is not None:
+                    stop()
+        self._stop_reactor()
 
 
 def _attach_log_file(path: Path, level: int) -> logging.Handler:
@@ -137,6 +184,10 @@ def run_fetch(
         crawl.addErrback(_crawl_failed, run)
         process.start()
         run.summary.signal = process.received_signal
+        # A stop that did not let the spider close: cases still open end with a reason.
+        run.ledger.close_open("the run was stopped before its answer was stored")
+        warc_dir = run.layout.warc_dir(profile.name)
+        run.summary.warc_left_open = sorted(path.name for path in warc_dir.glob("*.open"))
     finally:
         try:
             run.finish()

@@ -1,0 +1,74 @@
+"""SIGINT/SIGTERM: the run says it is stopping, stops promptly, and leaves a closed WARC file."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from caseharvest.replica import ReplicaConfig, ReplicaServer, ReplicaSite
+from caseharvest.replica.routes import SiteRequest, SiteResponse
+from tests.conftest import FAST
+from tests.faults.fault_server import Fault, faulty_replica
+
+CONFIG = ReplicaConfig(cases=20, per_page=5, group_size=2)
+
+
+def stalling(arrived: threading.Event, release: threading.Event) -> Fault:
+    """A case page that answers only when released (or after two minutes)."""
+
+    def fault(_request: SiteRequest, normal: SiteResponse) -> SiteResponse:
+        arrived.set()
+        release.wait(120)
+        return normal
+
+    return fault
+
+
+def start_fetch(archive: Path, replica: ReplicaServer) -> subprocess.Popen[str]:
+    env = {k: v for k, v in os.environ.items() if k.lower() != "http_proxy"}
+    env["http_proxy"] = replica.proxy_url
+    return subprocess.Popen(
+        [sys.executable, "-m", "caseharvest", "fetch", "--archive", str(archive), *FAST],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+@pytest.mark.parametrize("signals", [1, 2], ids=["one-signal", "two-signals"])
+def test_a_stop_signal_is_announced_and_leaves_a_closed_warc(tmp_path: Path, signals: int) -> None:
+    stalled_path = ReplicaSite(CONFIG).listed()[3].path
+    arrived, release = threading.Event(), threading.Event()
+    with faulty_replica({stalled_path: stalling(arrived, release)}, config=CONFIG) as replica:
+        process = start_fetch(tmp_path / "archive", replica)
+        try:
+            assert arrived.wait(60), "the crawl never asked for the stalled page"
+            for _ in range(signals):
+                process.send_signal(signal.SIGTERM)
+            # The stalled download must not hold the stop: well before it would answer.
+            _out, err = process.communicate(timeout=30)
+        finally:
+            release.set()
+            if process.poll() is None:
+                process.kill()
+    assert process.returncode == 143, err[-2000:]
+    assert "SIGTERM received: stopping" in err
+    assert "WARC files closed" in err
+    assert "Traceback" not in err
+    warc_dir = tmp_path / "archive/warc/shandong"
+    assert not list(warc_dir.glob("*.open"))
+    assert list(warc_dir.glob("*.warc.gz"))
+    verify = subprocess.run(
+        [sys.executable, "-m", "caseharvest", "verify", "--archive", str(tmp_path / "archive")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert verify.returncode == 0, verify.stdout + verify.stderr
