@@ -25,7 +25,8 @@ _URL_DATES = (
     re.compile(r"/art/(\d{4})/(\d{1,2})/(\d{1,2})/"),
     re.compile(r"/t(\d{4})(\d{2})(\d{2})_\d+\.s?html?"),
 )
-_SOURCE_LABEL = re.compile(r"信息来源\s*[:：]")
+# "信息来源：", or a bare "来源：" that follows no other word ("资金来源：" in a body is no label).
+_SOURCE_LABEL = re.compile(r"(?:信息来源|(?<![\u4e00-\u9fff])来源)\s*[:：]")
 # A source value ends at the next label of the metadata bar or at a cell/line boundary.
 _SOURCE_END = re.compile(
     r"信息来源|浏览次数|浏览量|点击[数率量次]|访问量|阅读[数量次]|字体|发布日期|发布时间"

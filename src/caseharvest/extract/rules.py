@@ -52,6 +52,8 @@ class ExtractionRules:
         "td#zoom",
         "div.TRS_Editor",
         "div.TRS_UEDITOR",
+        # The newer TRS editor's body (TRS WCM 8+).
+        "div.trs_editor_view",
         "div#UCAP-CONTENT",
         "div.pages_content",
         "div.article-content",

@@ -23,6 +23,7 @@ from caseharvest.listings.base import (
     ListingRequest,
     SiteScope,
 )
+from caseharvest.listings.html_items import parse_html, records_from_links
 from caseharvest.model import CaseKey, ListingRecord
 
 DEFAULT_PROXY_PATH = "/module/web/jpage/dataproxy.jsp"
@@ -42,6 +43,27 @@ _JS_PAIR = re.compile(
     r"""(?P<key>[A-Za-z_$][\w$]*)\s*:\s*(?P<value>'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|[^,}\s]+)"""
 )
 _DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})")
+
+
+_UID_PAGE = re.compile(r"[?&]uid=(\d+)&(?:amp;)?pageNum=(\d+)")
+_UID_TOTAL = re.compile(r"共\s*(\d+)\s*条")
+
+
+def is_uid_page(text: str, url: str) -> bool:
+    """Whether a column answer is a server-rendered ``?uid=&pageNum=`` page (no jpage unit)."""
+    return not _JPAGE_CALL.search(text) and bool(_UID_PAGE.search(url) or _UID_PAGE.search(text))
+
+
+def next_uid_page(text: str, url: str) -> str | None:
+    """The ``?uid=…&pageNum=N+1`` page after the one at *url*, when this page links to it."""
+    current = _UID_PAGE.search(url)
+    number = int(current[2]) if current else 1
+    for match in re.finditer(r"""href\s*=\s*["']([^"']*pageNum=\d+[^"']*)["']""", text):
+        link = urljoin(url, html.unescape(match[1]))
+        found = _UID_PAGE.search(link)
+        if found and int(found[2]) == number + 1:
+            return link
+    return None
 
 
 class CsrfStubError(ListingError):
@@ -268,13 +290,18 @@ class HanwebJpageSource:
         return CaseKey(self.site.name, ids[0], ids[1])
 
     def parse(self, answer: ListingAnswer) -> ListingPage:
-        if answer.request.state.get("kind") == "column":
+        kind = answer.request.state.get("kind")
+        if kind == "column":
             return self._parse_column(answer)
+        if kind == "uid":
+            return self._parse_uid_page(answer)
         return self._parse_group(answer)
 
     def _parse_column(self, answer: ListingAnswer) -> ListingPage:
         if answer.status != 200:
             raise ListingError(f"column page {answer.url} answered HTTP {answer.status}")
+        if is_uid_page(answer.text, answer.url):
+            return self._parse_uid_page(answer)
         try:
             jpage = parse_column_page(answer.text, answer.url)
         except ListingError as exc:
@@ -315,6 +342,17 @@ class HanwebJpageSource:
             )
         return ListingPage(group.records, group.total_record, self._next())
 
+    def _parse_uid_page(self, answer: ListingAnswer) -> ListingPage:
+        """A page the server renders for ``?uid=<unit>&pageNum=N``: a plain list and a pager."""
+        if answer.status != 200:
+            raise ListingError(f"listing page {answer.url} answered HTTP {answer.status}")
+        root = parse_html(answer.text)
+        records = records_from_links(root, answer.url, lambda url: article_ids(url) is not None)
+        total = _UID_TOTAL.search(root.text_content())
+        following = next_uid_page(answer.text, answer.url) if records else None
+        requests = (ListingRequest(following, state={"kind": "uid"}),) if following else ()
+        return ListingPage(records, int(total[1]) if total else None, requests)
+
     def stalled(self, answer: ListingAnswer) -> list[ListingRequest]:
         state = answer.request.state
         if self.use_get or state.get("kind") != "group" or self.jpage is None:
@@ -322,7 +360,10 @@ class HanwebJpageSource:
         if self.jpage.first_group.nextgroup_url is None:
             return []
         # The POST form brought only records already read: this dataproxy ignores the range.
+        # Parsing that answer moved on past a group that was never read: step back to it.
         self.use_get = True
+        self.covered = int(state["end"])
+        self.groups_requested = max(0, self.groups_requested - 1)
         return [self._group_request(int(state["start"]), int(state["end"]))]
 
     def _next(self) -> tuple[ListingRequest, ...]:

@@ -13,6 +13,13 @@ if TYPE_CHECKING:
 
 LISTING_SOURCES: dict[str, str] = {
     "hanweb-jpage": "caseharvest.listings.hanweb_jpage:HanwebJpageSource",
+    "trs-static": "caseharvest.listings.trs_static:TrsStaticSource",
+    "hanweb-jpaas": "caseharvest.listings.hanweb_jpaas:HanwebJpaasSource",
+    "gd-nfcms": "caseharvest.listings.guangdong_nfcms:GuangdongNfcmsSource",
+    "gd-gkmlpt": "caseharvest.listings.guangdong_gkmlpt:GuangdongGkmlptSource",
+    "generic": "caseharvest.listings.generic_list:GenericListSource",
+    # The family recognised from the column page at crawl time (`fetch --column-url`).
+    "auto": "caseharvest.listings.auto_family:AutoFamilySource",
 }
 
 

@@ -9,6 +9,7 @@ name as a bundled one replaces it.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -226,6 +227,9 @@ def available_sites(profiles: Path | None = None) -> list[str]:
 def load_profile(name: str, profiles: Path | None = None) -> SiteProfile:
     """Load the profile called *name* (the user's, else the bundled one)."""
     texts = _profile_texts(profiles)
+    if name not in texts and host_of_site_name(name) is not None:
+        # A site crawled by `fetch --column-url` without a profile (replay finds it so).
+        return host_profile(name)
     if name not in texts:
         raise UnknownSiteError(
             f"no site profile {name!r}; known sites: {', '.join(sorted(texts))} "
@@ -264,3 +268,95 @@ def rules_for_url(url: str, profiles: Path | None = None) -> ExtractionRules:
     """The extraction rules for a page at *url*: its site's, else the site-neutral defaults."""
     profile = profile_for_url(url, profiles)
     return profile.extraction if profile is not None else ExtractionRules()
+
+
+# --- sites without a profile: `fetch --column-url URL` ---------------------------------------
+
+# The listing style of a column whose family is recognised from its page at crawl time.
+AUTO_STYLE = "auto"
+# Rules for a site nobody wrote a profile for: the site-neutral ones, and the download scripts
+# of every known family (Hanweb's downfile.jsp, the jpaas gateway's document/download).
+FAMILY_RULES = ExtractionRules(attachment_paths=("downfile.jsp", "document/download"))
+_HOST_SITE_NAME = re.compile(r"^[a-z0-9_]+(?:\.[a-z0-9_]+)+$")
+_HANWEB_COLUMN = re.compile(r"/col/col(\d+)(?:/|$)")
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.]+")
+
+
+def site_name_of_host(host: str) -> str:
+    """The site name of a host without a profile: the host, ``-`` as ``_``.
+
+    WARC file names begin with ``<site>-``: the name must hold no ``-``.
+    """
+    return host.lower().replace("-", "_")
+
+
+def host_of_site_name(name: str) -> str | None:
+    """The host a profile-less site name stands for, or None when *name* is no such name."""
+    return name.replace("_", "-") if _HOST_SITE_NAME.match(name) else None
+
+
+def column_id_of_url(url: str) -> str:
+    """A column id from a column URL: Hanweb's ``colN`` number, else its last folder name."""
+    path = urlsplit(url).path
+    hanweb = _HANWEB_COLUMN.search(path)
+    if hanweb:
+        return hanweb.group(1)
+    if path.startswith("/gkmlpt/"):
+        return "gkmlpt"  # the key column of every gkmlpt post (listings.case_shapes)
+    parts = [part for part in path.split("/") if part]
+    if parts and "." in parts[-1]:
+        parts.pop()  # index.html, list.shtml …
+    return _UNSAFE.sub("_", parts[-1]).strip("_.") if parts else "index"
+
+
+def host_profile(name: str) -> SiteProfile:
+    """The profile of a site known only by its host: every column recognised at crawl time."""
+    host = host_of_site_name(name)
+    if host is None:
+        raise UnknownSiteError(f"no site profile {name!r}")
+    return SiteProfile(
+        name=name,
+        title=host,
+        origin=f"http://{host}",
+        allowed_hosts=(host,),
+        listing_style=AUTO_STYLE,
+        columns=(ColumnProfile("index", host, f"http://{host}/"),),
+        extraction=FAMILY_RULES,
+        source_file=f"no profile: the host {host}",
+    )
+
+
+def column_url_profile(
+    url: str, *, case_pattern: str = "", site: SiteProfile | None = None
+) -> SiteProfile:
+    """The profile crawling the column at *url* (``fetch --column-url``).
+
+    *site* (given, or the profile whose hosts include the URL's) names the site and its
+    extraction rules; without one the site is named after the host. The column's family is
+    recognised from its page at crawl time, unless *case_pattern* asks for the generic list.
+    """
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ProfileError(f"--column-url takes an http(s) URL, got {url!r}")
+    if case_pattern:
+        try:
+            re.compile(case_pattern)
+        except re.error as exc:
+            raise ProfileError(f"--case-pattern {case_pattern!r} is not a regex: {exc}") from exc
+    if site is None:
+        site = profile_for_url(url) or host_profile(site_name_of_host(parts.hostname))
+    elif not site.allows(url):
+        raise ProfileError(
+            f"{url} is not on a host of site {site.name!r} ({', '.join(site.allowed_hosts)})"
+        )
+    for column in site.columns:
+        if column.url == url and not case_pattern:
+            return site.with_columns((column,))
+    column = ColumnProfile(
+        id=column_id_of_url(url),
+        name=column_id_of_url(url),
+        url=url,
+        listing_style="generic" if case_pattern else AUTO_STYLE,
+        case_pattern=case_pattern,
+    )
+    return site.with_columns((column,))
