@@ -83,5 +83,5 @@ def test_scrapy_crawl_without_a_site_says_what_is_missing(tmp_path: Path) -> Non
     with ReplicaServer(ReplicaConfig(cases=3)) as replica:
         result = scrapy_crawl(replica, "-a", f"archive={tmp_path / 'a'}", timeout=60)
     assert result.returncode != 0
-    assert "site=NAME is missing" in result.stderr
+    assert "spider argument site=NAME" in result.stderr and "is missing" in result.stderr
     assert not (tmp_path / "a").exists()

@@ -245,9 +245,15 @@ class ColumnSpider(scrapy.Spider):
         self.run.summary.fatal.append(message)
         return CloseSpider("caseharvest_fatal")
 
+    refused_by_site = False  # an anti-bot answer stopped this run
+
     def _check_challenge(self, response: Response) -> None:
         challenge = anti_bot_challenge(response)
+        if challenge and self.refused_by_site:
+            # Requests already queued when the site refused us: one message is enough.
+            raise CloseSpider("caseharvest_fatal")
         if challenge:
+            self.refused_by_site = True
             raise self._fatal(
                 f"{response.url}: {challenge}. The site is refusing automated access; "
                 "stopping instead of retrying. Try later, or ask the site operator."

@@ -42,3 +42,4 @@ class ProgressExtension:
     def spider_closed(self, **_: Any) -> None:
         if self._loop is not None and self._loop.running:
             self._loop.stop()
+        self.tick()  # the line ends showing the run as it ended

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import signal
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -14,7 +13,6 @@ from scrapy.settings import Settings
 from scrapy.utils.ossignal import install_shutdown_handlers
 from twisted.python.failure import Failure
 
-from caseharvest import __version__
 from caseharvest.archive.capture_index import CaptureIndex
 from caseharvest.archive.run import ArchiveRun
 from caseharvest.archive.run_summary import RunSummary
@@ -26,7 +24,15 @@ from caseharvest.archive.source_files import (
 )
 from caseharvest.crawl import settings as default_settings
 from caseharvest.crawl.column_spider import ColumnSpider
-from caseharvest.crawl.run_options import FetchUsageError, RunOptions, start_run
+from caseharvest.crawl.run_options import (
+    FetchUsageError,
+    RunOptions,
+    attach_run_log,
+    detach_run_log,
+    keep_suffix_list_offline,
+    prepare_settings,
+    start_run,
+)
 from caseharvest.sites import SiteProfile
 
 logger = logging.getLogger(__name__)
@@ -36,35 +42,12 @@ def build_settings(overrides: Mapping[str, str] | None = None) -> Settings:
     """caseharvest's defaults, then ``CASEHARVEST_CONTACT`` from the environment, then -s values."""
     settings = Settings()
     settings.setmodule(default_settings, priority="project")
-    contact = os.environ.get("CASEHARVEST_CONTACT")
-    if contact:
-        settings.set("CASEHARVEST_CONTACT", contact, priority="project")
     for name, value in (overrides or {}).items():
         settings.set(name, value, priority="cmdline")
-    if "USER_AGENT" not in (overrides or {}):
-        # The User-Agent carries the contact, unless the user set a User-Agent of their own.
-        contact = settings.get("CASEHARVEST_CONTACT")
-        settings.set("USER_AGENT", f"caseharvest/{__version__} (+{contact})", priority="cmdline")
+    prepare_settings(settings)
+    # `fetch` attaches handlers of its own: the run's log file, and the terminal.
     settings.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")
-    if settings.getbool("HTTPCACHE_ENABLED"):
-        raise FetchUsageError(
-            "HTTPCACHE_ENABLED is on: cache hits never reach the site, so they cannot be "
-            "archived as captures. Drop `-s HTTPCACHE_ENABLED=…` and run again."
-        )
     return settings
-
-
-def _offline_public_suffix_list() -> None:
-    """Keep Scrapy's cookie middleware from downloading the public suffix list.
-
-    tldextract fetches it from GitHub on first use: a request to a host nobody asked to crawl,
-    made from machines that may have no route out. The snapshot tldextract ships is enough to
-    tell public suffixes apart for cookie domains.
-    """
-    from scrapy.downloadermiddlewares import cookies
-    from tldextract import TLDExtract
-
-    cookies._split_domain = TLDExtract(suffix_list_urls=(), include_psl_private_domains=True)
 
 
 # After the first SIGINT/SIGTERM, requests in flight get this long to finish (a slow site
@@ -122,15 +105,6 @@ class _RecordingCrawlerProcess(CrawlerProcess):
         self._stop_reactor()
 
 
-def _attach_log_file(path: Path, level: int) -> logging.Handler:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handler = logging.FileHandler(path, encoding="utf-8")
-    handler.setLevel(level)
-    handler.setFormatter(logging.Formatter("%(asctime)s [%(name)s] %(levelname)s: %(message)s"))
-    logging.getLogger().addHandler(handler)
-    return handler
-
-
 def run_fetch(
     profile: SiteProfile,
     archive: Path,
@@ -160,7 +134,7 @@ def run_fetch(
         _answer_from_warc(settings)
     options = RunOptions(profile, archive, limit=limit, full=full, revalidate=revalidate)
     run = start_run(options, settings)
-    log_handler = _attach_log_file(run.layout.logs / f"{run.run_id}.log", logging.INFO)
+    log_handler = attach_run_log(run)
     logging.getLogger().setLevel(logging.INFO)
     try:
         run.progress = progress
@@ -169,7 +143,7 @@ def run_fetch(
             link_into_archive(sources, archive, profile.name)
             run.from_warc = CaptureIndex.build(sources)
             run.from_warc_at = at
-        _offline_public_suffix_list()
+        keep_suffix_list_offline()
         if progress is not None:
             settings.set(
                 "EXTENSIONS",
@@ -192,8 +166,7 @@ def run_fetch(
         try:
             run.finish()
         finally:
-            logging.getLogger().removeHandler(log_handler)
-            log_handler.close()
+            detach_run_log(log_handler)
     return run.summary
 
 
