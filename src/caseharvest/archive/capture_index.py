@@ -7,7 +7,9 @@ capture current at a given time, with its status, headers and body bytes as arch
 from __future__ import annotations
 
 import json
+import shutil
 import tempfile
+import zipfile
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +17,9 @@ from pathlib import Path
 from cdxj_indexer.main import CDXJIndexer
 from warcio.archiveiterator import ArchiveIterator
 
+from caseharvest.archive.source_files import wacz_member_name, wacz_members
 from caseharvest.archive.warc_index import REVISIT_MIME, current_index
+from caseharvest.capture.content_coding import decode_http_body
 
 
 @dataclass(frozen=True)
@@ -80,6 +84,7 @@ class CaptureIndex:
         for entry in sorted(entries, key=lambda e: (e.timestamp, e.filename, e.offset)):
             self._by_key[(entry.method, entry.url)].append(entry)
         self._request_bodies: dict[tuple[str, int], bytes] = {}
+        self._copies: tempfile.TemporaryDirectory[str] | None = None  # a WACZ's WARC entries
 
     def __deepcopy__(self, memo: dict[int, object]) -> CaptureIndex:
         # Scrapy deep-copies settings; the index is shared and read-only.
@@ -87,23 +92,41 @@ class CaptureIndex:
 
     @classmethod
     def build(cls, warc_files: list[Path]) -> CaptureIndex:
-        """Load the CDXJ entries of *warc_files*.
+        """Load the CDXJ entries of *warc_files* (WARC, ARC or WACZ files).
 
         A file's own index in its archive (``indexes/<site>/…cdxj``) is used when it is
         current; other files are indexed into a temporary folder (cdxj-indexer, POST bodies
-        appended), so sources are never written to.
+        appended), so sources are never written to. A WACZ's WARC entries are read from
+        copies in a temporary folder that lives as long as the index, under the names
+        ``link_into_archive`` gives them in the archive.
         """
         entries: list[IndexEntry] = []
+        copies = tempfile.TemporaryDirectory(prefix="caseharvest-wacz-")
+        files: dict[str, Path] = {}
+        for path in warc_files:
+            if zipfile.is_zipfile(path):
+                for member in wacz_members(path):
+                    copy = Path(copies.name) / wacz_member_name(path, member)
+                    with (
+                        zipfile.ZipFile(path) as wacz,
+                        wacz.open(member) as inner,
+                        copy.open("wb") as out,
+                    ):
+                        shutil.copyfileobj(inner, out)
+                    files[copy.name] = copy
+            else:
+                files[path.name] = path
         with tempfile.TemporaryDirectory(prefix="caseharvest-index-") as folder:
-            for number, path in enumerate(warc_files):
+            for number, path in enumerate(files.values()):
                 output = current_index(path)
                 if output is None:
                     output = Path(folder) / f"{number}.cdxj"
                     CDXJIndexer(str(output), [str(path)], post_append=True).process_all()
                 with output.open(encoding="utf-8") as lines:
                     entries.extend(e for line in lines if (e := parse_cdxj_line(line)))
-        files = {path.name: path for path in warc_files}
-        return cls([e for e in entries if e.filename in files], files)
+        index = cls([e for e in entries if e.filename in files], files)
+        index._copies = copies
+        return index
 
     def __len__(self) -> int:
         return sum(len(entries) for entries in self._by_key.values())
@@ -157,7 +180,26 @@ class CaptureIndex:
         return self._request_bodies[key]
 
     def read(self, entry: IndexEntry) -> ArchivedResponse:
-        """The archived answer of *entry*; a revisit's body comes from its original."""
+        """The archived answer of *entry*, its body decoded; a revisit's body from its original.
+
+        Bodies are decoded here (chunked framing, then content codings) and the headers lose
+        ``Transfer-Encoding``/``Content-Encoding``: other tools store bodies still chunked
+        (wget, Heritrix) or already decoded under a ``Content-Encoding`` header
+        (scrapy-webarchive, browsers), which a crawler decoding by the headers would choke on.
+        """
+        response = self._read(entry)
+        headers, body = decoded_answer(response.headers, response.body)
+        return ArchivedResponse(
+            entry=response.entry,
+            status=response.status,
+            headers=headers,
+            body=body,
+            record_id=response.record_id,
+            warc_date=response.warc_date,
+            payload_digest=response.payload_digest,
+        )
+
+    def _read(self, entry: IndexEntry) -> ArchivedResponse:
         with self.files[entry.filename].open("rb") as stream:
             stream.seek(entry.offset)
             record = next(iter(ArchiveIterator(stream)))
@@ -180,9 +222,30 @@ class CaptureIndex:
                     entry=entry,
                     status=response.status,
                     headers=headers,
-                    body=self.read(original).body,
+                    body=decoded_answer(*self._read_pair(original))[1],
                     record_id=response.record_id,
                     warc_date=response.warc_date,
                     payload_digest=response.payload_digest,
                 )
         return response
+
+    def _read_pair(self, entry: IndexEntry) -> tuple[list[tuple[str, str]], bytes]:
+        response = self._read(entry)
+        return response.headers, response.body
+
+
+_CODING_HEADERS = ("transfer-encoding", "content-encoding", "content-length")
+
+
+def decoded_answer(
+    headers: list[tuple[str, str]], body: bytes
+) -> tuple[list[tuple[str, str]], bytes]:
+    """(headers, body) with the body's transfer and content codings undone, headers to match.
+
+    Bytes that are not in their declared coding are kept as they are (see content_coding).
+    """
+    decoded = decode_http_body(body, headers)
+    if not decoded.applied and not decoded.warnings:
+        return headers, body
+    kept = [(name, value) for name, value in headers if name.lower() not in _CODING_HEADERS]
+    return [*kept, ("Content-Length", str(len(decoded.body)))], decoded.body

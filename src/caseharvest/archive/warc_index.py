@@ -20,10 +20,14 @@ from cdxj_indexer.main import CDXJIndexer
 
 from caseharvest.archive.atomic_files import replaced_on_success
 from caseharvest.archive.layout import INDEX_DIR, WARC_DIR
+from caseharvest.capture import warcio_brotli
 
 logger = logging.getLogger(__name__)
+warcio_brotli.install()  # cdxj-indexer digests br bodies through warcio
 
 WARC_SUFFIX = ".warc.gz"
+# Files other tools wrote keep their format in the archive (`replay` links them in unchanged).
+ARCHIVE_FILE_SUFFIXES = (WARC_SUFFIX, ".warc", ".arc.gz", ".arc")
 INDEX_SUFFIX = ".cdxj"
 ALL_SITES_INDEX = "index.cdxj"
 # Beside each merged index: the per-file indexes it was built from (name, size, mtime).
@@ -73,11 +77,12 @@ def _site_dirs(archive: Path, site: str | None) -> list[Path]:
 
 
 def warc_files(archive: Path, site: str | None = None) -> list[Path]:
-    """The closed WARC files of one site (or of every site), in name order."""
+    """The closed WARC (and ARC) files of one site (or of every site), in name order."""
     return [
         path
         for site_dir in _site_dirs(archive, site)
-        for path in sorted(site_dir.glob(f"*{WARC_SUFFIX}"))
+        for path in sorted(site_dir.glob("*"))
+        if path.name.lower().endswith(ARCHIVE_FILE_SUFFIXES) and not path.name.startswith(".")
     ]
 
 
@@ -107,7 +112,13 @@ def ensure_indexes(archive: Path, site: str | None = None) -> list[Path]:
     for warc in warc_files(archive, site):
         index = index_path_for(warc)
         if not _is_current(index, warc):
-            index_warc_file(warc)
+            try:
+                index_warc_file(warc)
+            except Exception as exc:  # cdxj-indexer's errors are of its own many kinds
+                # Another tool's file cdxj-indexer cannot read (a whole-file gzip): replay
+                # read it, replay tools cannot; the other files are served all the same.
+                logger.warning("%s cannot be indexed: %s", warc.name, str(exc).strip())
+                continue
         indexes.append(index)
     return indexes
 

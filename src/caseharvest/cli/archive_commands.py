@@ -182,20 +182,39 @@ def sites(archive: Path, profiles: Path | None) -> None:
 @click.argument("sources", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @archive_option()
 @click.option(
+    "--into",
+    is_flag=True,
+    help="Add the captures to the existing --archive (older captures become older versions; "
+    "captures it holds add nothing) instead of building a new archive.",
+)
+@profiles_option()
+@click.option(
     "--workers",
     type=click.IntRange(min=1),
     default=None,
     help="Extraction processes (default: one per core).",
 )
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
-def replay(sources: tuple[Path, ...], archive: Path, workers: int | None, quiet: bool) -> None:
-    """Rebuild text, metadata and catalog in --archive from WARC files, offline.
+def replay(
+    sources: tuple[Path, ...],
+    archive: Path,
+    into: bool,
+    profiles: Path | None,
+    workers: int | None,
+    quiet: bool,
+) -> None:
+    """Rebuild text, metadata and catalog in --archive from web archive files, offline.
 
-    SOURCES are WARC files or folders holding them (e.g. archive/warc).
+    SOURCES are WARC, ARC or WACZ files, whoever wrote them (caseharvest, wget, Heritrix,
+    warcio, Browsertrix …), or folders holding them (e.g. archive/warc). Case pages of every
+    known site profile are recognised in them; the files are linked (else copied) into the
+    archive and indexed.
     """
     from caseharvest.archive.source_files import SourceError, find_warc_files
     from caseharvest.commands.replay import replay as run_replay
 
+    if into and not ArchiveLayout(archive).catalog.exists():
+        raise click.UsageError(f"--into adds to an existing archive; {archive} holds none")
     try:
         total = sum(path.stat().st_size for path in find_warc_files(list(sources)))
         if not quiet and sys.stderr.isatty():
@@ -206,18 +225,36 @@ def replay(sources: tuple[Path, ...], archive: Path, workers: int | None, quiet:
                     bar.update(done - read[0])
                     read[0] = done
 
-                summary = run_replay(list(sources), archive, workers=workers, progress=advance)
+                result = run_replay(
+                    list(sources),
+                    archive,
+                    workers=workers,
+                    into=into,
+                    profiles=profiles,
+                    progress=advance,
+                )
         else:
-            summary = run_replay(list(sources), archive, workers=workers)
+            result = run_replay(
+                list(sources), archive, workers=workers, into=into, profiles=profiles
+            )
     except SourceError as exc:
         raise click.UsageError(str(exc)) from exc
     except ArchiveLockedError as exc:
         click.echo(f"caseharvest: {exc}", err=True)
         sys.exit(EXIT_LOCKED)
-    if not quiet:
-        print_summary(summary)
-    report_failure(summary)
-    sys.exit(summary.exit_code)
+    except OSError as exc:
+        raise click.ClickException(f"replay stopped: {exc}") from exc
+    for summary in result.summaries:
+        if not quiet:
+            print_summary(summary)
+        report_failure(summary)
+    if not result.summaries:
+        for damage in result.damaged:
+            click.echo(f"error: {damage}", err=True)
+        if not result.damaged:
+            click.echo("error: no capture of a known site's pages in the sources", err=True)
+        sys.exit(EXIT_FAILED)
+    sys.exit(result.exit_code)
 
 
 @cli.command()
