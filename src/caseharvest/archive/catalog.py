@@ -99,11 +99,31 @@ class ArchiveTotals:
     warc_files: int
 
 
+def _settled(path: Path) -> bool:
+    """No writer and nothing waiting in the WAL: the file alone is the whole database."""
+    from caseharvest.archive.lock import ArchiveLock
+
+    wal = path.with_name(path.name + "-wal")
+    if wal.exists() and wal.stat().st_size:
+        return False
+    return ArchiveLock(path.parent).held_by() is None
+
+
+def connect_read_only(path: Path) -> sqlite3.Connection:
+    """A connection that never writes: not the catalog, not even SQLite's -shm/-wal files.
+
+    A settled catalog is read as an immutable file (reading commands change nothing in the
+    archive); with a run in progress, an ordinary read-only connection sees its commits.
+    """
+    options = "mode=ro&immutable=1" if _settled(path) else "mode=ro"
+    return sqlite3.connect(f"{path.resolve().as_uri()}?{options}", uri=True, timeout=30)
+
+
 def _connect(path: Path, *, read_only: bool) -> sqlite3.Connection:
     if read_only:
         if not path.exists():
             raise CatalogError(f"{path} does not exist")
-        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
+        db = connect_read_only(path)
         try:
             db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
         except sqlite3.OperationalError:
@@ -517,6 +537,62 @@ class Catalog:
     def execute(self, sql: str, params: Mapping[str, Any] | tuple[Any, ...] = ()) -> sqlite3.Cursor:
         """Run one SQL statement on the catalog (for the archive package's own modules)."""
         return self._db.execute(sql, params)
+
+    def captures_of(self, url: str) -> list[CaptureRow]:
+        """Every capture of *url* (any method), oldest first: a case's `history`."""
+        return [
+            _capture(row)
+            for row in self._db.execute(
+                "SELECT * FROM captures WHERE url = ? ORDER BY warc_date, id", (url,)
+            )
+        ]
+
+    def capture_bytes_by_run(self) -> list[tuple[str, int]]:
+        """(run start, bytes of the WARC records it captured), oldest first: for `report`.
+
+        Records without a run (registered by recovery) count from their own WARC-Date.
+        """
+        return [
+            (str(row[0]), int(row[1]))
+            for row in self._db.execute(
+                "SELECT COALESCE(r.started_at, c.warc_date) AS at, SUM(c.warc_length)"
+                " FROM captures c LEFT JOIN runs r ON r.id = c.run_id"
+                " GROUP BY COALESCE(c.run_id, c.warc_date) ORDER BY at"
+            )
+        ]
+
+    # -- added for `replay --into` (commands/import_archive.py) --------------------------------
+
+    def replace_versions(
+        self, key: CaseKey, versions: list[tuple[int, str, str, Mapping[str, Any]]]
+    ) -> None:
+        """Make *versions* the whole history of a case, numbered 1… in the order given.
+
+        Each item is (capture id, content sha256, text sha256, metadata); the metadata's
+        ``version`` must already be its new number. For a capture imported from an older
+        crawl, whose version goes before the versions the archive held.
+        """
+        where = (key.site, key.column, key.case_id)
+        self._db.execute(
+            "DELETE FROM versions WHERE site = ? AND column_id = ? AND case_id = ?", where
+        )
+        for number, (capture_id, content_sha256, text_sha256, metadata) in enumerate(versions, 1):
+            self._db.execute(
+                "INSERT INTO versions (site, column_id, case_id, version, capture_id,"
+                " content_sha256, text_sha256, metadata) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    *where,
+                    number,
+                    capture_id,
+                    content_sha256,
+                    text_sha256,
+                    json.dumps(dict(metadata), ensure_ascii=False),
+                ),
+            )
+        self._db.execute(
+            "UPDATE cases SET latest_version = ? WHERE site = ? AND column_id = ? AND case_id = ?",
+            (len(versions), *where),
+        )
 
 
 def _capture(row: sqlite3.Row) -> CaptureRow:

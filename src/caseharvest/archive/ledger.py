@@ -10,12 +10,14 @@ outcome; one still open when the run closes is failed with the reason that it go
 from __future__ import annotations
 
 import logging
+import sqlite3
 from dataclasses import dataclass
 
 from caseharvest.archive.case_files import content_digest
 from caseharvest.archive.case_store import CaseFetched, NewVersion, case_metadata
 from caseharvest.archive.catalog import Catalog
 from caseharvest.archive.run_summary import RunSummary
+from caseharvest.archive.search_index import index_case
 from caseharvest.extract import ExtractedPage
 from caseharvest.model import CaseKey, CaseOutcome, CaseStatus, ListingRecord, utc_now
 
@@ -188,6 +190,11 @@ class CaseLedger:
             text_sha256=plan.metadata["text_sha256"],
             metadata=plan.metadata,
         )
+        # In the version's transaction, so search never misses a recorded version; replay's
+        # bulk leaves the tokenizing to a later catch-up (see archive/search_index.py).
+        index_case(
+            self.catalog, case.key, plan.metadata, plan.text, defer=not self.commit_each_case
+        )
         self._resolved(case, CaseOutcome.NEW if plan.previous is None else CaseOutcome.REVISED)
 
     def _resolved(self, case: CaseFetched, outcome: CaseOutcome) -> None:
@@ -204,11 +211,23 @@ class CaseLedger:
     # -- the end --------------------------------------------------------------------------------
 
     def close_open(self, why: str) -> None:
-        """Fail every listed case still without an outcome (nothing listed goes unaccounted)."""
-        for key, entry in sorted(self.open.items()):
-            self.failed(key, entry.url, why, entry.record)
+        """Fail every listed case still without an outcome (nothing listed goes unaccounted).
+
+        When the catalog can no longer be written (the disk that stopped the run), the run
+        report and the terminal still name every such case.
+        """
+        entries = sorted(self.open.items())
         self.open.clear()
-        self.catalog.commit()
+        try:
+            for key, entry in entries:
+                self.failed(key, entry.url, why, entry.record)
+            self.catalog.commit()
+        except (sqlite3.Error, OSError) as exc:
+            for _key, entry in entries:
+                self.summary.fail(entry.url, why)
+            cause = f"could not record the cases left open in the catalog: {exc}"
+            if cause not in self.summary.fatal:
+                self.summary.fatal.append(cause)
 
     def _note(
         self,

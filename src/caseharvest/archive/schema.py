@@ -9,7 +9,9 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
-SCHEMA_VERSION = 2
+from caseharvest.archive import search_index
+
+SCHEMA_VERSION = 3
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -79,6 +81,7 @@ def create_tables(db: sqlite3.Connection) -> None:
     for statement in SCHEMA.split(";"):
         if statement.strip():
             db.execute(statement)
+    search_index.create_search_tables(db)  # its triggers hold ";": not part of SCHEMA
 
 
 def _v1_to_v2(db: sqlite3.Connection) -> None:
@@ -105,8 +108,16 @@ def _v1_to_v2(db: sqlite3.Connection) -> None:
     db.execute("DROP TABLE cases_v1")
 
 
+def _v2_to_v3(db: sqlite3.Connection) -> None:
+    """3 adds the full-text index of `search`, filled from the archive's text files."""
+    root = search_index.archive_root(db)
+    search_index.create_search_tables(db)
+    if root is not None:
+        search_index.rebuild_index(db, root)
+
+
 # MIGRATIONS[n] brings a catalog from version n to n + 1.
-MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _v1_to_v2}
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _v1_to_v2, 2: _v2_to_v3}
 
 
 class SchemaError(RuntimeError):

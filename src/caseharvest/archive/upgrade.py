@@ -15,7 +15,7 @@ import os
 import sqlite3
 from pathlib import Path
 
-from caseharvest.archive.catalog import Catalog, CatalogError
+from caseharvest.archive.catalog import Catalog, CatalogError, connect_read_only
 from caseharvest.archive.layout import ArchiveLayout
 from caseharvest.archive.schema import has_tables, schema_version
 from caseharvest.model import CaseKey
@@ -40,7 +40,7 @@ def open_catalog(archive: Path, *, read_only: bool = False) -> Catalog:
 def _legacy_versions(path: Path) -> list[tuple[str, str, str, int, int, str | None]] | None:
     """(site, column, article id, version, latest version, published) of a 0.1 catalog."""
     try:
-        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
+        db = connect_read_only(path)
     except sqlite3.Error as exc:
         raise CatalogError(f"{path} cannot be opened: {exc}") from exc
     try:
