@@ -126,8 +126,10 @@ def page_of_case(index: int) -> SiteResponse:
             body(b"\x00garbage\xff", coding="x-unheard-of"),
             "the page came with Content-Encoding x-unheard-of, which cannot be decoded",
         ),
+        # Not empty, yet no document at all: the link parser raises, the case fails alone.
+        (body(b"<!-- -->"), "ParserError: Document is empty"),
     ],
-    ids=["empty", "whitespace", "png", "unknown-coding"],
+    ids=["empty", "whitespace", "png", "unknown-coding", "parser-error"],
 )
 def test_a_page_that_cannot_be_a_case_fails_it_with_the_reason(
     crawl_with,  # type: ignore[no-untyped-def]

@@ -42,8 +42,14 @@ def start_fetch(archive: Path, replica: ReplicaServer) -> subprocess.Popen[str]:
     )
 
 
-@pytest.mark.parametrize("signals", [1, 2], ids=["one-signal", "two-signals"])
-def test_a_stop_signal_is_announced_and_leaves_a_closed_warc(tmp_path: Path, signals: int) -> None:
+@pytest.mark.parametrize(
+    ("signum", "signals", "code"),
+    [(signal.SIGTERM, 1, 143), (signal.SIGTERM, 2, 143), (signal.SIGINT, 1, 130)],
+    ids=["one-sigterm", "two-sigterms", "ctrl-c"],
+)
+def test_a_stop_signal_is_announced_and_leaves_a_closed_warc(
+    tmp_path: Path, signum: int, signals: int, code: int
+) -> None:
     stalled_path = ReplicaSite(CONFIG).listed()[3].path
     arrived, release = threading.Event(), threading.Event()
     with faulty_replica({stalled_path: stalling(arrived, release)}, config=CONFIG) as replica:
@@ -51,15 +57,15 @@ def test_a_stop_signal_is_announced_and_leaves_a_closed_warc(tmp_path: Path, sig
         try:
             assert arrived.wait(60), "the crawl never asked for the stalled page"
             for _ in range(signals):
-                process.send_signal(signal.SIGTERM)
+                process.send_signal(signum)
             # The stalled download must not hold the stop: well before it would answer.
             _out, err = process.communicate(timeout=30)
         finally:
             release.set()
             if process.poll() is None:
                 process.kill()
-    assert process.returncode == 143, err[-2000:]
-    assert "SIGTERM received: stopping" in err
+    assert process.returncode == code, err[-2000:]
+    assert f"{signal.Signals(signum).name} received: stopping" in err
     assert "WARC files closed" in err
     assert "Traceback" not in err
     warc_dir = tmp_path / "archive/warc/shandong"

@@ -9,7 +9,13 @@ import sys
 from collections.abc import Sequence
 
 from caseharvest.archive.run_summary import EXIT_FAILED, EXIT_USAGE
-from caseharvest.cli import archive_commands, crawl_commands  # noqa: F401  (registers commands)
+from caseharvest.cli import (  # noqa: F401  (registers commands)
+    archive_commands,
+    crawl_commands,
+    find_commands,
+    probe_commands,
+    schedule_commands,
+)
 from caseharvest.cli.group import cli
 
 

@@ -23,10 +23,10 @@ from caseharvest.cli.group import (
     parse_settings,
     print_summary,
     profiles_option,
-    progress_line,
     report_failure,
     setup_console_logging,
 )
+from caseharvest.cli.progress_display import CrawlProgress
 from caseharvest.sites import (
     SiteProfile,
     load_profile,
@@ -37,6 +37,21 @@ from caseharvest.sites import (
 @click.argument("sites", nargs=-1)
 @archive_option()
 @click.option("--column", default=None, metavar="ID", help="Only this column of the SITE.")
+@click.option(
+    "--column-url",
+    "column_url",
+    default=None,
+    metavar="URL",
+    help="Archive the column at URL, of any site: its CMS family is recognised from the page "
+    "(the site is named after the host unless a profile names it).",
+)
+@click.option(
+    "--case-pattern",
+    "case_pattern",
+    default=None,
+    metavar="REGEX",
+    help="With --column-url: the case links are those matching REGEX (generic list walk).",
+)
 @profiles_option()
 @click.option("--limit", type=click.IntRange(min=0), default=0, help="Fetch at most N new cases.")
 @click.option("--full", is_flag=True, help="Walk the whole listing even if nothing looks new.")
@@ -74,6 +89,8 @@ def fetch(
     sites: tuple[str, ...],
     archive: Path,
     column: str | None,
+    column_url: str | None,
+    case_pattern: str | None,
     profiles: Path | None,
     limit: int,
     full: bool,
@@ -84,7 +101,7 @@ def fetch(
     quiet: bool,
     verbose: bool,
 ) -> None:
-    """Archive every case of each SITE's columns (default: shandong).
+    """Archive every case of each SITE's columns (default: shandong), or of --column-url.
 
     Exit codes: 0 every listed case archived (or recorded as a dead link); 1 the run failed
     (causes listed); 2 usage error; 75 another run holds the archive; 130/143 stopped by a
@@ -105,8 +122,14 @@ def fetch(
         archive = Path(overrides.pop("CASEHARVEST_ARCHIVE"))
     if at and not from_warc:
         raise click.UsageError("--at picks captures for --from-warc; add --from-warc SOURCE")
+    if column_url is not None:
+        chosen = [_column_url_profile(column_url, case_pattern, sites, profiles)]
+    elif case_pattern is not None:
+        raise click.UsageError("--case-pattern goes with --column-url URL")
+    else:
+        chosen = load_profiles(sites, profiles, column)
     exit_code = _fetch(
-        load_profiles(sites, profiles, column),
+        chosen,
         archive,
         overrides,
         quiet=quiet,
@@ -118,6 +141,21 @@ def fetch(
         at=at,
     )
     sys.exit(exit_code)
+
+
+def _column_url_profile(
+    url: str, case_pattern: str | None, sites: Sequence[str], profiles: Path | None
+) -> SiteProfile:
+    """The profile of ``fetch [SITE] --column-url URL``; mistakes are usage errors."""
+    from caseharvest.sites.profile import ProfileError, column_url_profile
+
+    if len(sites) > 1:
+        raise click.UsageError("--column-url crawls one column: name at most one SITE")
+    named = load_profiles(sites, profiles)[0] if sites else None
+    try:
+        return column_url_profile(url, case_pattern=case_pattern or "", site=named)
+    except ProfileError as exc:
+        raise click.UsageError(str(exc)) from exc
 
 
 def _fetch(
@@ -149,13 +187,13 @@ def _fetch(
             codes.append(child.exitcode if child.exitcode is not None else EXIT_FAILED)
         return max(codes)
     setup_console_logging(quiet, verbose)
-    show_progress = not quiet and sys.stderr.isatty()
+    progress = CrawlProgress() if not quiet and sys.stderr.isatty() else None
     try:
         summary = run_fetch(
             profiles[0],
             archive,
             overrides=overrides,
-            progress=progress_line if show_progress else None,
+            progress=progress,
             **run_options,
         )
     except FetchUsageError as exc:
@@ -165,8 +203,9 @@ def _fetch(
         return EXIT_LOCKED
     except (CatalogError, SchemaError) as exc:
         raise click.ClickException(str(exc)) from exc
-    if show_progress:
-        click.echo("", err=True)
+    finally:
+        if progress is not None:
+            progress.close()
     if not quiet:
         print_summary(summary)
     report_failure(summary)
@@ -185,7 +224,21 @@ def _fetch_in_child(
 
 
 @cli.command()
-@archive_option(DEMO_ARCHIVE)
+@click.option(
+    "--archive",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=DEMO_ARCHIVE,
+    show_default=True,
+    help="Archive folder of the demo (never $CASEHARVEST_ARCHIVE: the content is synthetic).",
+)
+@click.option(
+    "--site",
+    "site",
+    default="shandong",
+    show_default=True,
+    metavar="NAME",
+    help="Which replica to crawl (see `python -m caseharvest.replica --help`).",
+)
 @click.option(
     "--cases",
     type=click.IntRange(min=1),
@@ -194,31 +247,58 @@ def _fetch_in_child(
     help="Cases in the replica's column.",
 )
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
-def demo(archive: Path, cases: int, quiet: bool) -> None:
-    """Crawl the bundled offline replica of the Shandong column through the real URLs."""
-    from caseharvest.replica import ReplicaConfig, ReplicaServer
+def demo(archive: Path, site: str, cases: int, quiet: bool) -> None:
+    """Crawl a bundled offline replica of a site (one per CMS family) through the real URLs."""
+    from caseharvest.replica import SITES, ReplicaConfig, ReplicaServer, build_site
 
-    with ReplicaServer(ReplicaConfig(cases=cases)) as replica:
-        # The replica is an HTTP proxy: the crawl uses the site's real URLs, served locally.
-        os.environ["http_proxy"] = replica.proxy_url
-        for name in ("no_proxy", "NO_PROXY", "HTTP_PROXY"):
+    if site not in SITES:
+        raise click.UsageError(f"no replica {site!r}; choose one of {', '.join(SITES)}")
+    profile = _demo_profile(SITES[site].column_url)
+    replica = (
+        ReplicaServer(ReplicaConfig(cases=cases))
+        if site == "shandong"
+        else ReplicaServer(sites=[build_site(site, cases=cases)])
+    )
+    with replica:
+        # The replica is an HTTP proxy (https through CONNECT): the crawl uses the site's real
+        # URLs, served locally.
+        os.environ["http_proxy"] = os.environ["https_proxy"] = replica.proxy_url
+        for name in ("no_proxy", "NO_PROXY", "HTTP_PROXY", "HTTPS_PROXY"):
             os.environ.pop(name, None)
         if not quiet:
-            click.echo(f"replica of commerce.shandong.gov.cn serving on {replica.proxy_url}")
+            host = profile.allowed_hosts[0]
+            click.echo(f"replica of {host} ({SITES[site].description}) on {replica.proxy_url}")
         overrides = {
             # Politeness protects real sites; the local replica needs no delay.
             "DOWNLOAD_DELAY": "0",
             "AUTOTHROTTLE_ENABLED": "False",
             "CASEHARVEST_WARCINFO_DESCRIPTION": DEMO_DESCRIPTION,
         }
-        exit_code = _fetch([load_profile("shandong")], archive, overrides, quiet=quiet)
+        exit_code = _fetch([profile], archive, overrides, quiet=quiet)
     if not quiet:
         layout = ArchiveLayout(archive)
         click.echo("")
-        click.echo(f"WARC files:   {layout.warc_dir('shandong')}")
-        click.echo(f"clean text:   {layout.text_dir('shandong')}")
+        click.echo(f"WARC files:   {layout.warc_dir(profile.name)}")
+        click.echo(f"clean text:   {layout.text_dir(profile.name)}")
         click.echo(f"catalog:      {layout.catalog}")
         click.echo(
             f"export:       caseharvest export --archive {archive} --format csv -o cases.csv"
         )
     sys.exit(exit_code)
+
+
+def _demo_profile(column_url: str) -> SiteProfile:
+    """The bundled profile (and column) crawling a replica's column."""
+    from urllib.parse import urldefrag
+
+    from caseharvest.sites import available_sites
+
+    for name in available_sites():
+        profile = load_profile(name)
+        for column in profile.columns:
+            if urldefrag(column.url)[0] == column_url:
+                return profile.with_columns((column,))
+    # A replica no bundled profile covers: its column is recognised at crawl time.
+    from caseharvest.sites.profile import column_url_profile
+
+    return column_url_profile(column_url)

@@ -110,6 +110,8 @@ def _ours_or_verbose(verbose: bool) -> Callable[[logging.LogRecord], bool]:
     """Our own messages; Scrapy's and Twisted's only with -v (their errors repeat ours)."""
 
     def keep(record: logging.LogRecord) -> bool:
+        if getattr(record, "reported_at_the_end", False):
+            return False  # printed once with the run's other causes when it ends
         return (
             verbose or record.name.startswith("caseharvest") or record.levelno >= logging.CRITICAL
         )
@@ -124,16 +126,6 @@ def setup_console_logging(quiet: bool, verbose: bool) -> None:
     handler.setFormatter(_OneLineFormatter("%(levelname)s: %(message)s"))
     handler.addFilter(_ours_or_verbose(verbose))
     logging.getLogger().addHandler(handler)
-
-
-def progress_line(summary: RunSummary) -> None:
-    done = summary.new + summary.revised + summary.unchanged + len(summary.dead)
-    line = (
-        f"\r{summary.site}: listed {summary.listed}/{summary.total_record or '?'}  "
-        f"archived {done}  failed {len(summary.failed)}  requests {summary.requests}  "
-        f"{summary.response_bytes / 1e6:.1f} MB"
-    )
-    click.echo(line.ljust(100), nl=False, err=True)
 
 
 def print_summary(summary: RunSummary) -> None:
