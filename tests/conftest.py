@@ -37,7 +37,8 @@ class Crawl:
 
     @property
     def report(self) -> dict[str, Any]:
-        reports = sorted((self.archive / "runs").glob("*.json"))
+        # The newest report (a catalog rebuilt before a fetch makes two in one second).
+        reports = sorted((self.archive / "runs").glob("*.json"), key=lambda p: p.stat().st_mtime_ns)
         report: dict[str, Any] = json.loads(reports[-1].read_text("utf-8"))
         return report
 

@@ -21,8 +21,8 @@ from warcio.archiveiterator import ArchiveIterator
 from caseharvest.archive.catalog import Catalog
 from caseharvest.cli import cli
 from caseharvest.commands.serve.tools_venv import find_tool
-from tests.conftest import Crawl
 from tests.commands.test_serve import SEED_URL, require
+from tests.conftest import Crawl
 
 
 @pytest.fixture(scope="module")

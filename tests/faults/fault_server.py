@@ -166,3 +166,14 @@ def repeat_last_group(last_good: list[bytes]) -> Fault:
         return SiteResponse(200, headers, text.encode("utf-8"))
 
     return fault
+
+
+def stalling(arrived: Any, release: Any) -> Fault:
+    """A page that answers only when *release* (an Event) is set; *arrived* is set on asking."""
+
+    def fault(_request: SiteRequest, normal: SiteResponse) -> SiteResponse:
+        arrived.set()
+        release.wait(120)
+        return normal
+
+    return fault

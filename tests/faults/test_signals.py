@@ -12,22 +12,10 @@ from pathlib import Path
 import pytest
 
 from caseharvest.replica import ReplicaConfig, ReplicaServer, ReplicaSite
-from caseharvest.replica.routes import SiteRequest, SiteResponse
 from tests.conftest import FAST
-from tests.faults.fault_server import Fault, faulty_replica
+from tests.faults.fault_server import faulty_replica, stalling
 
 CONFIG = ReplicaConfig(cases=20, per_page=5, group_size=2)
-
-
-def stalling(arrived: threading.Event, release: threading.Event) -> Fault:
-    """A case page that answers only when released (or after two minutes)."""
-
-    def fault(_request: SiteRequest, normal: SiteResponse) -> SiteResponse:
-        arrived.set()
-        release.wait(120)
-        return normal
-
-    return fault
 
 
 def start_fetch(archive: Path, replica: ReplicaServer) -> subprocess.Popen[str]:

@@ -54,7 +54,7 @@ def test_a_profile_holds_several_columns(tmp_path: Path) -> None:
     assert profile.column_by_id("200").name == "经验做法"
     only = profile.with_columns((profile.column_by_id("200"),))
     assert [c.id for c in only.columns] == ["200"] and only.name == "mysite"
-    with pytest.raises(ProfileError, match="no column '300'.*100 .*200 "):
+    with pytest.raises(ProfileError, match=r"no column '300'.*100 .*200 "):
         profile.column_by_id("300")
 
 

@@ -197,6 +197,14 @@ class CaseLedger:
         )
         self._resolved(case, CaseOutcome.NEW if plan.previous is None else CaseOutcome.REVISED)
 
+    def older_version_inserted(self, case: CaseFetched, number: int, of: int) -> None:
+        """`replay --into`: an older capture brought text the case did not have at the time;
+        it became version *number* of *of* (the history's files and rows were rewritten)."""
+        self.summary.revised += 1
+        self.summary.warn(
+            f"{case.url}: a capture of {case.fetched_at} became version {number} of {of}"
+        )
+
     def _resolved(self, case: CaseFetched, outcome: CaseOutcome) -> None:
         self.open.pop(case.key, None)
         if outcome is CaseOutcome.NEW:

@@ -27,10 +27,19 @@ from caseharvest.archive.upgrade import open_catalog
 from caseharvest.model import utc_now
 from caseharvest.sites import SiteProfile
 
+_issued_run_ids: set[str] = set()
+
 
 def new_run_id() -> str:
-    """Sortable, unique enough for one archive: UTC time plus the process id."""
-    return f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%S')}Z-{os.getpid()}"
+    """Sortable and unique in one archive: UTC time, the process id, and a number when one
+    process starts two runs within a second (a catalog rebuilt before a fetch)."""
+    base = f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%S')}Z-{os.getpid()}"
+    run_id, number = base, 1
+    while run_id in _issued_run_ids:
+        number += 1
+        run_id = f"{base}-{number}"
+    _issued_run_ids.add(run_id)
+    return run_id
 
 
 @dataclass

@@ -187,6 +187,8 @@ def _fetch(
             codes.append(child.exitcode if child.exitcode is not None else EXIT_FAILED)
         return max(codes)
     setup_console_logging(quiet, verbose)
+    if not run_options.get("from_warc"):
+        _rebuild_missing_catalog(archive)
     progress = CrawlProgress() if not quiet and sys.stderr.isatty() else None
     try:
         summary = run_fetch(
@@ -210,6 +212,24 @@ def _fetch(
         print_summary(summary)
     report_failure(summary)
     return summary.exit_code
+
+
+def _rebuild_missing_catalog(archive: Path) -> None:
+    """WARC files without their catalog: rebuilt from them, never a blind start."""
+    from caseharvest.archive.lock import ArchiveLockedError
+    from caseharvest.commands.replay import rebuild_missing_catalog
+
+    try:
+        result = rebuild_missing_catalog(archive)
+    except ArchiveLockedError:
+        return  # the run itself says who holds the archive
+    if result is not None:
+        for summary in result.summaries:
+            click.echo(
+                f"rebuilt the catalog of {archive} from its WARC files: {summary.new} cases "
+                f"of {summary.site}",
+                err=True,
+            )
 
 
 def _fetch_in_child(

@@ -42,7 +42,14 @@ def archive_option(default: str = DEFAULT_ARCHIVE) -> Callable[[F], F]:
 
 
 def existing_archive(archive: Path) -> Path:
-    if not ArchiveLayout(archive).catalog.exists():
+    layout = ArchiveLayout(archive)
+    if not layout.catalog.exists():
+        if layout.warc_sites():
+            raise click.ClickException(
+                f"{archive} holds WARC files but no catalog.sqlite3: the next `caseharvest "
+                f"fetch --archive {archive}` rebuilds it from them (or `caseharvest replay "
+                f"{layout.warc_root} --archive NEW` builds a new archive)"
+            )
         raise click.ClickException(
             f"{archive} holds no caseharvest archive (no catalog.sqlite3); "
             "run `caseharvest fetch --archive DIR` first, or pass the right --archive"

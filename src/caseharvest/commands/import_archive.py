@@ -163,10 +163,7 @@ class VersionHistory:
         latest_metadata = moved[-1][0] if moved else metadata
         latest_text = texts[moved[-1][1].version] if moved else page.text
         index_case(self.catalog, case.key, latest_metadata, latest_text, defer=True)
-        run.summary.revised += 1
-        run.summary.warn(
-            f"{case.url}: a capture of {at} became version {len(before) + 1} of {newest}"
-        )
+        run.ledger.older_version_inserted(case, len(before) + 1, newest)
 
     def _text(self, metadata: Mapping[str, Any], version: int, latest: int) -> str:
         return read_case_text(self.layout, metadata, None if version == latest else version)

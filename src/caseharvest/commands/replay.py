@@ -26,6 +26,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import tempfile
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
@@ -559,3 +560,39 @@ class _Writer:
 
     def shutdown(self) -> None:
         self.files.shutdown()
+
+
+def rebuild_missing_catalog(archive: Path) -> ReplayResult | None:
+    """The catalog of an archive whose WARC files are there but whose catalog is gone.
+
+    Without it a run would start blind: fetch everything again and forget the archived
+    files. The catalog is rebuilt from them as `replay` does (the files stay where they are).
+    Returns None when there is nothing to rebuild.
+    """
+    layout = ArchiveLayout(archive)
+    if layout.catalog.exists():
+        return None
+    held = [
+        path
+        for site in layout.warc_sites()
+        for path in sorted(layout.warc_dir(site).iterdir())
+        if path.is_file() and not path.name.endswith(".open")
+    ]
+    if not held:
+        return None
+    logger.warning(
+        "%s holds %d WARC files but no catalog: rebuilding the catalog from them first",
+        archive,
+        len(held),
+    )
+    # replay reads sources outside the archive: hard links beside it (same file system) give
+    # it the files without copying them, and it finds them already in place.
+    with tempfile.TemporaryDirectory(prefix=".caseharvest-rebuild-", dir=archive.parent) as tmp:
+        for path in held:
+            target = Path(tmp) / path.parent.name / path.name
+            target.parent.mkdir(exist_ok=True)
+            try:
+                os.link(path, target)
+            except OSError:
+                shutil.copy2(path, target)
+        return replay([Path(tmp)], archive)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 
 from caseharvest.archive.case_files import METADATA_KEYS
 from caseharvest.archive.catalog import VersionRow
 from caseharvest.archive.layout import ArchiveLayout
+from caseharvest.archive.lock import ArchiveLock
 from caseharvest.archive.source_files import is_caseharvest_file, read_foreign_file
 from caseharvest.archive.upgrade import open_catalog
 from caseharvest.archive.warc_index import warc_files
@@ -30,10 +30,18 @@ def verify_archive(archive: Path) -> tuple[list[str], dict[str, int]]:
     counts = {"warc_files": 0, "captures": 0, "text_files": 0}
     offsets: dict[str, dict[int, str]] = {}
     warc_root = ArchiveLayout(archive).warc_root
+    # A run in progress writes its WARC file and commits as it goes: what it has open is not
+    # damage, and is left for a verify after the run.
+    running = ArchiveLock(archive).held_by() is not None
+    being_written = set()
     for path in sorted(warc_root.glob(f"*/*.warc.gz{OPEN_SUFFIX}")):
-        problems.append(
-            f"{path.name}: left open by an interrupted run (the next `fetch` recovers it)"
-        )
+        if running:
+            being_written.add(path.name.removesuffix(OPEN_SUFFIX))
+        else:
+            problems.append(
+                f"{path.name}: left open by an interrupted run (the next `fetch` recovers it)"
+            )
+    counts["in_progress"] = 0
     for path in warc_files(archive):
         counts["warc_files"] += 1
         offsets[path.name] = {}
@@ -46,6 +54,9 @@ def verify_archive(archive: Path) -> tuple[list[str], dict[str, int]]:
     try:
         problems.extend(f"catalog: {line}" for line in catalog.quick_check())
         for capture in catalog.captures():
+            if capture.warc_file in being_written:
+                counts["in_progress"] += 1
+                continue
             counts["captures"] += 1
             found = offsets.get(capture.warc_file)
             if found is None:
