@@ -48,7 +48,14 @@ def test_column_url_of_a_site_without_profile_then_its_probed_profile_for_replay
     newest = next(case for case in site.listed() if case.status == 200)
     assert f"sample case: {newest.url}" in probe.stdout
     assert f"  title:     {newest.title}" in probe.stdout
-    # Replay reads no listing: the probe's profile, saved, tells it the site and its cases.
+    rows = export(archive, "swt.xizang.gov.cn", "--all-versions")
+    # Replay reads no listing: the site's WARC folder names its host, whose case pages are
+    # recognised by their URL shapes, as the crawl recognised them.
+    bare = tmp_path / "replayed-without-profile"
+    result = CliRunner().invoke(cli, ["replay", str(archive / "warc"), "--archive", str(bare)])
+    assert result.exit_code == 0, result.output
+    assert export(bare, "swt.xizang.gov.cn", "--all-versions") == rows
+    # The probe's profile, saved, does the same.
     profiles = tmp_path / "profiles"
     profiles.mkdir()
     toml = probe.stdout.split("# ---- profile ----\n", 1)[1]
@@ -57,7 +64,6 @@ def test_column_url_of_a_site_without_profile_then_its_probed_profile_for_replay
     replayed = tmp_path / "replayed"
     result = CliRunner().invoke(cli, ["replay", str(archive / "warc"), "--archive", str(replayed)])
     assert result.exit_code == 0, result.output
-    rows = export(archive, "swt.xizang.gov.cn", "--all-versions")
     assert len(rows) == 10 and export(replayed, "swt.xizang.gov.cn", "--all-versions") == rows
 
 

@@ -36,7 +36,7 @@ from urllib.parse import urlsplit
 
 from caseharvest.archive.case_store import CaseFetched, NewVersion, extract_case
 from caseharvest.archive.catalog import Catalog
-from caseharvest.archive.layout import ArchiveLayout
+from caseharvest.archive.layout import WARC_DIR, ArchiveLayout
 from caseharvest.archive.ledger import CaseLedger
 from caseharvest.archive.lock import ArchiveLock
 from caseharvest.archive.run import ArchiveRun, new_run_id, write_run_report
@@ -59,6 +59,7 @@ from caseharvest.extract import ExtractedPage, ExtractionRules
 from caseharvest.model import DEAD_STATUSES, Capture, CaseKey, ListingRecord, WarcRecordRef, utc_now
 from caseharvest.sites import SiteProfile, all_profiles
 from caseharvest.sites.case_urls import case_key_of
+from caseharvest.sites.profile import host_of_site_name, host_profile
 
 logger = logging.getLogger(__name__)
 
@@ -204,6 +205,7 @@ def replay(
     files = find_warc_files(sources)
     refuse_archive_holding(files, archive)
     known_profiles = all_profiles(profiles)
+    known_profiles += host_only_profiles(files, archive, {p.name for p in known_profiles})
     layout = ArchiveLayout(archive)
     created = not archive.exists()
     if layout.catalog.exists() and not into:
@@ -230,6 +232,27 @@ def replay(
         # Nothing of a known site was found: leave nothing behind either.
         shutil.rmtree(archive, ignore_errors=True)
     return result
+
+
+def host_only_profiles(files: list[Path], archive: Path, known: set[str]) -> list[SiteProfile]:
+    """Profiles of sites crawled with `fetch --column-url` alone, known only by their host.
+
+    Their WARC files sit in ``warc/<site>/`` of the archive they come from (and the target
+    archive's runs name them): the site name gives the host, and the host-only profile
+    recognises case pages by the URL shapes of every CMS family, as the crawl did.
+    """
+    names = {path.parent.name for path in files if path.parent.parent.name == WARC_DIR}
+    if ArchiveLayout(archive).catalog.exists():
+        catalog = open_catalog(archive, read_only=True)
+        try:
+            names |= {run.site for run in catalog.runs(1 << 30)}
+        finally:
+            catalog.close()
+    found = []
+    for name in sorted(names - known):
+        if host_of_site_name(name) is not None:
+            found.append(host_profile(name))
+    return found
 
 
 def _refuse_finished_archive(archive: Path) -> None:
