@@ -425,3 +425,31 @@ def test_describe_difference_names_missing_and_extra_text() -> None:
     )
     assert "missing after «正文第一段。»: 正文第二段。" in message
     assert "extra   after «正文第一段。»: 山东商务网版权与免责声明" in message
+
+
+def _family(page: GoldPage) -> str:
+    """The CMS family of a gold page: its site's listing style (gkmlpt posts by their path)."""
+    from caseharvest.sites import profile_for_url
+
+    if "/gkmlpt/" in page.url:
+        return "gd-gkmlpt"
+    profile = profile_for_url(page.url)
+    if profile is None:
+        return "other"
+    styles = {column.listing_style or profile.listing_style for column in profile.columns}
+    return "gd-nfcms" if "gd-nfcms" in styles else min(styles)
+
+
+def test_every_family_has_six_gold_pages_and_mean_f1_of_at_least_0_99(
+    outcomes: dict[str, Outcome],
+) -> None:
+    by_family: dict[str, list[float]] = {}
+    for outcome in outcomes.values():
+        text = "" if outcome.error else (outcome.result.text or "")
+        by_family.setdefault(_family(outcome.page), []).append(bigram_f1(text, outcome.page.text))
+    for family in ("trs-static", "hanweb-jpage", "hanweb-jpaas", "gd-nfcms", "gd-gkmlpt"):
+        scores = by_family.get(family, [])
+        assert len(scores) >= 6, f"{family}: {len(scores)} gold pages"
+        assert sum(scores) / len(scores) >= 0.99, (
+            f"{family}: mean F1 {sum(scores) / len(scores):.4f}"
+        )
