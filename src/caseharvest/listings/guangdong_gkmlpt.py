@@ -26,6 +26,7 @@ from caseharvest.listings.base import (
 )
 from caseharvest.listings.case_shapes import gkmlpt_case
 from caseharvest.listings.html_items import iso_date
+from caseharvest.listings.js_literals import balanced_literal
 from caseharvest.model import CaseKey, ListingRecord
 
 PAGE_SIZE = 100
@@ -43,28 +44,6 @@ class Category:
     post_count: int | None
 
 
-def _bracketed(text: str, start: int) -> str:
-    """The JSON array starting at *start*, brackets and strings respected."""
-    depth, index, quote = 0, start, ""
-    while index < len(text):
-        char = text[index]
-        if quote:
-            if char == "\\":
-                index += 1
-            elif char == quote:
-                quote = ""
-        elif char in "\"'":
-            quote = char
-        elif char == "[":
-            depth += 1
-        elif char == "]":
-            depth -= 1
-            if depth == 0:
-                return text[start : index + 1]
-        index += 1
-    raise ListingError("the gkmlpt TREE on the entry page is not closed")
-
-
 def read_config(page: str) -> tuple[str, list[Category]]:
     """(SID, every category of the TREE, depth first) from the entry page's ``_CONFIG``."""
     sid = _SID.search(page)
@@ -72,7 +51,9 @@ def read_config(page: str) -> tuple[str, list[Category]]:
     if "_CONFIG" not in page or sid is None or tree is None:
         raise ListingError("no window._CONFIG with SID and TREE on the page: not a gkmlpt entry")
     try:
-        nodes = json.loads(_bracketed(page, tree.end() - 1))
+        nodes = json.loads(
+            balanced_literal(page, tree.end() - 1, "the gkmlpt TREE on the entry page")
+        )
     except json.JSONDecodeError as exc:
         raise ListingError(f"the gkmlpt TREE is not JSON: {exc}") from exc
     categories: list[Category] = []

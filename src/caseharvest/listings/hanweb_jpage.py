@@ -24,6 +24,7 @@ from caseharvest.listings.base import (
     SiteScope,
 )
 from caseharvest.listings.html_items import parse_html, records_from_links
+from caseharvest.listings.js_literals import balanced_literal
 from caseharvest.model import CaseKey, ListingRecord
 
 DEFAULT_PROXY_PATH = "/module/web/jpage/dataproxy.jsp"
@@ -126,30 +127,6 @@ def _js_object(body: str) -> dict[str, str]:
     return {m["key"]: _js_value(m["value"]) for m in _JS_PAIR.finditer(body)}
 
 
-def _balanced_object(text: str, open_brace: int) -> str:
-    """The text of the ``{…}`` literal starting at *open_brace*, quotes respected."""
-    depth = 0
-    quote = ""
-    index = open_brace
-    while index < len(text):
-        char = text[index]
-        if quote:
-            if char == "\\":
-                index += 1
-            elif char == quote:
-                quote = ""
-        elif char in "'\"":
-            quote = char
-        elif char == "{":
-            depth += 1
-        elif char == "}":
-            depth -= 1
-            if depth == 0:
-                return text[open_brace + 1 : index]
-        index += 1
-    raise ListingError("the jpage({...}) call on the column page is not closed")
-
-
 def is_csrf_stub(text: str) -> bool:
     """True for the stub dataproxy.jsp sends when the request does not match the page."""
     return bool(_CSRF_STUB.search(text)) and not _RECORD.search(text)
@@ -211,7 +188,9 @@ def parse_column_page(page: str, page_url: str) -> JpageColumn:
     call = _JPAGE_CALL.search(page)
     if call is None:
         raise ListingError("no jpage({...}) call on the column page: not a Hanweb jpage listing")
-    options = _js_object(_balanced_object(page, call.end() - 1))
+    options = _js_object(
+        balanced_literal(page, call.end() - 1, "the jpage({...}) call on the column page")[1:-1]
+    )
     try:
         per_page = int(options["perPage"])
         group_size = int(options.get("groupSize", "1"))
