@@ -45,6 +45,10 @@ def _lost_before_any_answer(exception: BaseException) -> bool:
     return False
 
 
+def _close_instead_of_caching(_key: Any, connection: Any) -> None:
+    connection.transport.loseConnection()
+
+
 class FreshConnectionRetry:
     """Downloader middleware: a stale connection is not the site's fault; try a fresh one."""
 
@@ -75,6 +79,9 @@ class FreshConnectionRetry:
             pool = getattr(handler, "_pool", None)
             if pool is not None and hasattr(pool, "closeCachedConnections"):
                 pool.persistent = False
+                # Requests already under way were made persistent: their connections would
+                # come back into the pool when they finish, stale. None is cached any more.
+                pool._putConnection = _close_instead_of_caching
                 pool.closeCachedConnections()
 
     def process_request(self, request: Request, spider: Any = None) -> None:
