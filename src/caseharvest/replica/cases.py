@@ -12,7 +12,9 @@ import hashlib
 import logging
 import random
 import threading
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from typing import Protocol, TypeVar
 
 from caseharvest.replica import prose
 
@@ -148,7 +150,57 @@ def _attachment(
     return f"附件{number}：{title}.{kind}", attachment_url(f"{digest.hexdigest()}.{kind}")
 
 
-def _gold_lines(story: prose.CaseStory) -> list[str]:
+class _Served(Protocol):
+    """What the helpers below read of a case (this replica's or a family's)."""
+
+    @property
+    def article_id(self) -> str: ...
+    @property
+    def published(self) -> str: ...
+    @property
+    def flaky(self) -> bool: ...
+
+
+_Case = TypeVar("_Case", bound=_Served)
+
+
+def find_case(cases: Iterable[_Case], article_id: str) -> _Case:
+    """The case with this article id (KeyError when there is none)."""
+    for case in cases:
+        if case.article_id == article_id:
+            return case
+    raise KeyError(article_id)
+
+
+def claim_flaky(served: set[str], case: _Served) -> bool:
+    """True exactly once per flaky case (noting it in ``served``): the request that gets a 503."""
+    if not case.flaky or case.article_id in served:
+        return False
+    served.add(case.article_id)
+    return True
+
+
+def newer_articles(
+    rng: random.Random,
+    cases: list[_Case],
+    count: int,
+    next_id: Callable[[random.Random, int, dt.date], int],
+) -> Iterator[tuple[int, int, dt.date]]:
+    """(index, id, date) of ``count`` articles newer than all ``cases``, a day or two apart.
+
+    Drawn from ``rng`` one article at a time as the caller asks, so the caller's own draws for
+    each article come in between (as they did when every site wrote this loop itself).
+    """
+    published = max(dt.date.fromisoformat(case.published) for case in cases)
+    previous = max(int(case.article_id) for case in cases)
+    for index in range(count):
+        published += dt.timedelta(days=rng.randint(1, 2))
+        previous = next_id(rng, previous, published)
+        yield index, previous, published
+
+
+def story_lines(story: prose.CaseStory) -> list[str]:
+    """A story's headings and paragraphs, in page order."""
     lines: list[str] = []
     for heading, paragraphs in story.sections:
         if heading:
@@ -183,7 +235,7 @@ def _generated_case(
     attachment_kinds: tuple[str, ...] = (),
 ) -> ReplicaCase:
     story = prose.story(rng, published.year, taken_titles)
-    paragraphs = _gold_lines(story)
+    paragraphs = story_lines(story)
     if template == "modern-datatable":
         # Table rows are gold lines too (cells joined by a tab); pages.py renders them as a table.
         rows = prose.data_table_rows(rng, story.zone, story.city)
@@ -321,10 +373,7 @@ class ReplicaSite:
     def case(self, article_id: str) -> ReplicaCase:
         """The case with this article id (KeyError when there is none)."""
         with self._lock:
-            for case in self.cases:
-                if case.article_id == article_id:
-                    return case
-        raise KeyError(article_id)
+            return find_case(self.cases, article_id)
 
     def case_at(self, path: str) -> ReplicaCase | None:
         """The case whose page lives at this site-relative path, if any."""
@@ -351,17 +400,12 @@ class ReplicaSite:
         with self._lock:
             self._added_batches += 1
             rng = random.Random(f"{self.config.seed}-added-{self._added_batches}")
-            newest = max(dt.date.fromisoformat(case.published) for case in self.cases)
-            previous = max(int(case.article_id) for case in self.cases)
             added: list[ReplicaCase] = []
-            published = newest
-            for index in range(n):
-                published += dt.timedelta(days=rng.randint(1, 2))
-                previous = _next_id(rng, previous, published)
+            for index, article_id, published in newer_articles(rng, self.cases, n, _next_id):
                 template = _ROTATING_TEMPLATES[(self._added_batches + index) % 2]
                 case = _generated_case(
                     rng,
-                    article_id=previous,
+                    article_id=article_id,
                     published=published,
                     template=template,
                     taken_titles=self._titles,
@@ -394,10 +438,7 @@ class ReplicaSite:
     def first_request_of_flaky(self, case: ReplicaCase) -> bool:
         """True exactly once per flaky case: the request that must fail with 503."""
         with self._lock:
-            if not case.flaky or case.article_id in self._served_flaky:
-                return False
-            self._served_flaky.add(case.article_id)
-            return True
+            return claim_flaky(self._served_flaky, case)
 
     def note_dataproxy_request(self) -> None:
         """Count a dataproxy request; the first one publishes ``grow_by`` cases mid-crawl."""

@@ -1,10 +1,11 @@
 """What every CMS-family replica shares: cases with gold values, edits, and real sites' HTTP habits.
 
-A family module subclasses :class:`FamilySite`: it says which hosts it serves, draws one case
-(URL, template, attachments), renders pages and answers its own listing paths. This base class
-generates the column deterministically from a seed, lets tests edit it (:meth:`add_cases`,
-:meth:`revise`), and answers articles, attachments, robots.txt, 404s, a 503-then-200 case,
-conditional requests, gzip and chunked bodies the same way for every family.
+A family module subclasses :class:`FamilySite`: its config says which host it serves, it shapes
+each drawn story into a case (URL, template, attachments: :class:`Draft`), renders pages and
+answers its own listing paths. This base class generates the column deterministically from a
+seed, lets tests edit it (:meth:`add_cases`, :meth:`revise`), and answers articles, attachments,
+robots.txt, 404s, a 503-then-200 case, conditional requests, gzip and chunked bodies the same way
+for every family.
 """
 
 from __future__ import annotations
@@ -12,11 +13,11 @@ from __future__ import annotations
 import abc
 import dataclasses
 import datetime as dt
-import gzip
 import hashlib
 import itertools
 import json
 import logging
+import math
 import random
 import re
 import threading
@@ -24,25 +25,31 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from html import escape
+from typing import Protocol, TypeVar
 from urllib.parse import quote, urlsplit
 
-from caseharvest.replica import downloads, pages, prose
+from caseharvest.replica import downloads, prose
+from caseharvest.replica.cases import claim_flaky, find_case, newer_articles, story_lines
 from caseharvest.replica.routes import (
     SiteRequest,
     SiteResponse,
-    accepts_gzip,
-    http_date,
-    nginx_etag,
-    not_modified,
+    maybe_gzip,
+    not_allowed,
+    not_found,
+    page_response,
+    session_cookies,
+    unavailable,
 )
 
 logger = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 HTML_UTF8 = "text/html; charset=utf-8"
 JSON_UTF8 = "application/json;charset=UTF-8"
 BASE_ROLES = ("dead", "flaky", "chunked")
 _GZIP_SHARE = 0.3
 _PUBLISHED_HOUR_UTC = 2  # 10:00 in China, when editors publish
+_ID_EPOCH = dt.date(2019, 1, 1)  # the day dated ids (``FamilySite.ids_per_day``) count from
 _HEADING = re.compile(r"^[一二三四五六七八九十]+、")
 _HEADING_MAX_CHARS = 30
 _INDENTS = ("　　", "　　", "&nbsp;&nbsp;&nbsp;&nbsp;", "")
@@ -89,6 +96,68 @@ class FamilyCase:
         return urlsplit(self.url).path
 
 
+@dataclass
+class Draft:
+    """A case being drawn: its place in the column and its story, before the family shapes it."""
+
+    rng: random.Random
+    article_id: int
+    published: dt.date
+    template: str
+    role: str | None
+    story: prose.CaseStory
+    site_name: str
+    lines: list[str]  # gold lines so far: the story's headings and paragraphs
+
+    def attachment_name(self) -> str:
+        """The name of a document the article offers (without number or extension)."""
+        return attachment_title(self.rng, self.story.zone, self.published.year)
+
+    def insert_table(self, at: int = 1) -> None:
+        """Put the rows of a data table (tab-separated gold lines) into the lines at ``at``."""
+        rows = prose.data_table_rows(self.rng, self.story.zone, self.story.city)
+        self.lines[at:at] = ["\t".join(row) for row in rows]
+
+    def case(
+        self,
+        url: str,
+        attachments: list[tuple[str, str]],
+        *,
+        extra: dict[str, str] | None = None,
+        encoding: str = "utf-8",
+        inline_attachments: bool = True,
+    ) -> FamilyCase:
+        """The finished case at ``url``: the story's title and source, the lines drawn so far."""
+        return FamilyCase(
+            article_id=str(self.article_id),
+            url=url,
+            title=self.story.title,
+            published=self.published.isoformat(),
+            source=local_source(self.story.source, self.site_name),
+            paragraphs=self.lines,
+            attachments=attachments,
+            template=self.template,
+            encoding=encoding,
+            inline_attachments=inline_attachments,
+            extra=extra if extra is not None else {},
+        )
+
+
+class SiteConfig(Protocol):
+    """The fields every family's (frozen) config has."""
+
+    @property
+    def host(self) -> str: ...
+    @property
+    def site_name(self) -> str: ...
+    @property
+    def cases(self) -> int: ...
+    @property
+    def seed(self) -> int: ...
+    @property
+    def schemes(self) -> tuple[str, ...]: ...
+
+
 def site_relative(url: str) -> str:
     """Path and query of an absolute URL, as a root-relative href."""
     parts = urlsplit(url)
@@ -98,16 +167,6 @@ def site_relative(url: str) -> str:
 def local_source(source: str, site_name: str) -> str:
     """A story's source, with the Shandong department prose draws replaced by the site's own."""
     return site_name if source.startswith("山东省商务厅") else source
-
-
-def story_lines(story: prose.CaseStory) -> list[str]:
-    """A story's headings and paragraphs, in page order."""
-    lines: list[str] = []
-    for heading, paragraphs in story.sections:
-        if heading:
-            lines.append(heading)
-        lines.extend(paragraphs)
-    return lines
 
 
 def attachment_title(rng: random.Random, zone: str, year: int) -> str:
@@ -192,24 +251,22 @@ def json_body(data: object) -> bytes:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
-def not_found() -> SiteResponse:
-    """The plain 404 page."""
-    return SiteResponse(404, [("Content-Type", HTML_UTF8)], pages.not_found_page().encode())
+def page_total(count: int, per_page: int) -> int:
+    """How many listing pages ``count`` records fill (an empty listing still has one)."""
+    return max(1, math.ceil(count / per_page))
 
 
-def not_allowed(allow: str) -> SiteResponse:
-    """nginx's 405 page."""
-    body = pages.not_allowed_page().encode("ascii")
-    return SiteResponse(405, [("Content-Type", "text/html"), ("Allow", allow)], body)
+def page_of(records: list[_T], number: int, per_page: int) -> list[_T]:
+    """The records on page ``number`` (1-based) of ``per_page`` each."""
+    return records[(number - 1) * per_page : number * per_page]
 
 
-def maybe_gzip(request: SiteRequest, response: SiteResponse) -> SiteResponse:
-    """Compress a dynamic answer when the client accepts gzip (and say it varies)."""
-    response.headers.append(("Vary", "Accept-Encoding"))
-    if accepts_gzip(request.header("Accept-Encoding")):
-        response.headers.append(("Content-Encoding", "gzip"))
-        response.body = gzip.compress(response.body, mtime=0)
-    return response
+def page_param(query: dict[str, list[str]], name: str) -> int:
+    """A 1-based page number from a query parameter: 1 when absent, garbled or below 1."""
+    try:
+        return max(1, int(query.get(name, ["1"])[0]))
+    except ValueError:
+        return 1
 
 
 class FamilySite(abc.ABC):
@@ -220,33 +277,42 @@ class FamilySite(abc.ABC):
     first_date = dt.date(2019, 3, 1)
     last_date = dt.date(2026, 6, 30)
 
-    def __init__(
-        self,
-        *,
-        cases: int,
-        seed: int,
-        hosts: tuple[str, ...],
-        schemes: tuple[str, ...] = ("http",),
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        if cases < 1:
+    #: The id before the oldest generated article.
+    first_article_id = 1_000_000
+    #: When set, ids grow with publication dates (one id space for the whole CMS):
+    #: ``first_article_id`` on 2019-01-01 and this many more a day, at least one and at most
+    #: ``id_gap`` past the previous article's id.
+    ids_per_day: int | None = None
+    id_gap = 300
+    #: The site's robots.txt.
+    robots = "User-agent: *\nDisallow: /search/\n"
+
+    def __init__(self, config: SiteConfig, *, clock: Callable[[], float] = time.monotonic) -> None:
+        if config.cases < 1:
             raise ValueError("cases must be at least 1")
-        if not schemes or set(schemes) - {"http", "https"}:
+        if not config.schemes or set(config.schemes) - {"http", "https"}:
             raise ValueError("schemes must be http and/or https")
-        self.seed = seed
-        self.hosts = tuple(host.lower() for host in hosts)
-        self.schemes = schemes
+        self.seed = config.seed
+        self.hosts = (config.host.lower(),)
+        self.schemes = config.schemes
+        self.site_name = config.site_name
         self.clock = clock
+        self._host = config.host
         self._lock = threading.RLock()
         self._sessions = itertools.count(1)
         self._served_flaky: set[str] = set()
         self._added_batches = 0
         self._by_path: dict[str, FamilyCase] = {}
         self._index_of: list[FamilyCase] | None = None
-        rng = random.Random(f"{self.family}-{seed}")
+        rng = random.Random(f"{self.family}-{config.seed}")
         # Replaced, never mutated in place, so a reader holding the old list sees a consistent one.
-        self.cases: list[FamilyCase] = self._build(rng, cases)
+        self.cases: list[FamilyCase] = self._build(rng, config.cases)
         self._titles = {case.title for case in self.cases}
+
+    @property
+    def root(self) -> str:
+        """scheme://host the site writes into its own links."""
+        return f"{self.schemes[0]}://{self._host}"
 
     # ------------------------------------------------------------ what a family provides
 
@@ -260,17 +326,8 @@ class FamilySite(abc.ABC):
         """Article templates, rotated over the generated cases."""
 
     @abc.abstractmethod
-    def make_case(
-        self,
-        rng: random.Random,
-        *,
-        article_id: int,
-        published: dt.date,
-        template: str,
-        role: str | None,
-        titles: set[str],
-    ) -> FamilyCase:
-        """Draw one case (its story, URL, attachments and gold lines)."""
+    def make_case(self, draft: Draft) -> FamilyCase:
+        """Shape one drawn story into a case (its URL, attachments and gold lines)."""
 
     @abc.abstractmethod
     def render(self, case: FamilyCase, request: SiteRequest) -> tuple[bytes, str]:
@@ -285,12 +342,15 @@ class FamilySite(abc.ABC):
         return []
 
     def next_id(self, rng: random.Random, previous: int, published: dt.date) -> int:
-        """The id of the next article: ids grow with time."""
-        return previous + rng.randint(3, 900)
+        """The id of the next article: ids grow with time (and with dates, see ``ids_per_day``)."""
+        if self.ids_per_day is None:
+            return previous + rng.randint(3, 900)
+        by_date = self.first_article_id + (published - _ID_EPOCH).days * self.ids_per_day
+        return max(previous + rng.randint(1, self.id_gap), by_date + rng.randint(0, 999))
 
     def first_id(self) -> int:
         """The id before the oldest generated article."""
-        return 1_000_000
+        return self.first_article_id
 
     def gate(self, request: SiteRequest) -> SiteResponse | None:
         """An answer that pre-empts everything (anti-bot modes); None to serve normally."""
@@ -302,7 +362,7 @@ class FamilySite(abc.ABC):
 
     def robots_txt(self) -> str:
         """The site's robots.txt."""
-        return "User-agent: *\nDisallow: /search/\n"
+        return self.robots
 
     def extra_headers(self, request: SiteRequest) -> list[tuple[str, str]]:
         """Headers added to every normal answer (load-balancer or anti-bot cookies)."""
@@ -326,14 +386,7 @@ class FamilySite(abc.ABC):
         titles: set[str] = set()
         for index, (article_id, published) in enumerate(zip(ids, dates, strict=True)):
             role = role_at.get(index)
-            case = self.make_case(
-                rng,
-                article_id=article_id,
-                published=published,
-                template=templates[index],
-                role=role,
-                titles=titles,
-            )
+            case = self._draw(rng, article_id, published, templates[index], role, titles)
             if role == "dead":
                 case.status = 404
             elif role == "flaky":
@@ -345,6 +398,20 @@ class FamilySite(abc.ABC):
         cases.reverse()
         return cases
 
+    def _draw(
+        self,
+        rng: random.Random,
+        article_id: int,
+        published: dt.date,
+        template: str,
+        role: str | None,
+        titles: set[str],
+    ) -> FamilyCase:
+        story = prose.story(rng, published.year, titles)
+        lines = story_lines(story)
+        draft = Draft(rng, article_id, published, template, role, story, self.site_name, lines)
+        return self.make_case(draft)
+
     def listed(self) -> list[FamilyCase]:
         """What the column lists, in listing order (newest first unless a family pins some)."""
         with self._lock:
@@ -354,10 +421,7 @@ class FamilySite(abc.ABC):
     def case(self, article_id: str) -> FamilyCase:
         """The case with this article id (KeyError when there is none)."""
         with self._lock:
-            for case in self.cases:
-                if case.article_id == article_id:
-                    return case
-        raise KeyError(article_id)
+            return find_case(self.cases, article_id)
 
     def case_at(self, path: str) -> FamilyCase | None:
         """The case whose page lives at this site-relative path, if any."""
@@ -383,22 +447,10 @@ class FamilySite(abc.ABC):
         with self._lock:
             self._added_batches += 1
             rng = random.Random(f"{self.family}-{self.seed}-added-{self._added_batches}")
-            published = max(dt.date.fromisoformat(case.published) for case in self.cases)
-            previous = max(int(case.article_id) for case in self.cases)
             added: list[FamilyCase] = []
-            for index in range(n):
-                published += dt.timedelta(days=rng.randint(1, 2))
-                previous = self.next_id(rng, previous, published)
+            for index, article_id, published in newer_articles(rng, self.cases, n, self.next_id):
                 template = self.templates()[(self._added_batches + index) % len(self.templates())]
-                case = self.make_case(
-                    rng,
-                    article_id=previous,
-                    published=published,
-                    template=template,
-                    role=None,
-                    titles=self._titles,
-                )
-                added.append(case)
+                added.append(self._draw(rng, article_id, published, template, None, self._titles))
             added.reverse()
             self.cases = added + self.cases
             logger.info("replica %s: published %d new cases", self.family, n)
@@ -420,10 +472,7 @@ class FamilySite(abc.ABC):
     def first_request_of_flaky(self, case: FamilyCase) -> bool:
         """True exactly once per flaky case: the request that must fail with 503."""
         with self._lock:
-            if not case.flaky or case.article_id in self._served_flaky:
-                return False
-            self._served_flaky.add(case.article_id)
-            return True
+            return claim_flaky(self._served_flaky, case)
 
     # ------------------------------------------------------------ answering
 
@@ -453,30 +502,25 @@ class FamilySite(abc.ABC):
             return not_allowed("GET, HEAD")
         case = self.case_at(request.path)
         if case is not None:
-            return not_found() if case.status == 404 else self.case_response(request, case)
+            return not_found(HTML_UTF8) if case.status == 404 else self.case_response(request, case)
         found = self.attachment_at(request.target)
         if found is not None:
             return self.download_response(*found)
-        return not_found()
+        return not_found(HTML_UTF8)
 
     def session_cookies(self) -> list[tuple[str, str]]:
         """Two Set-Cookie headers, as the load balancer and the app server each send one."""
         with self._lock:
             number = next(self._sessions)
-        session = hashlib.sha1(f"{self.seed}-session-{number}".encode()).hexdigest()[:32].upper()
-        backend = hashlib.md5(f"{self.seed}-backend".encode(), usedforsecurity=False).hexdigest()
-        now = int(time.time())
-        return [
-            ("Set-Cookie", f"JSESSIONID={session}; Path=/; HttpOnly"),
-            ("Set-Cookie", f"SERVERID={backend}|{now}|{now};Path=/"),
-        ]
+        return session_cookies(self.seed, number)
 
     def listing_response(
-        self, request: SiteRequest, body: bytes, content_type: str = HTML_UTF8
+        self, request: SiteRequest, body: bytes | str, content_type: str = HTML_UTF8
     ) -> SiteResponse:
-        """A listing page: session cookies, gzip when accepted."""
+        """A listing page (text is sent as UTF-8): session cookies, gzip when accepted."""
+        data = body.encode("utf-8") if isinstance(body, str) else body
         headers = [("Content-Type", content_type), *self.session_cookies()]
-        return maybe_gzip(request, SiteResponse(200, headers, body))
+        return maybe_gzip(request, SiteResponse(200, headers, data))
 
     def last_modified(self, case: FamilyCase) -> dt.datetime:
         """When the CMS last wrote the page: each revision a day after the last."""
@@ -487,28 +531,12 @@ class FamilySite(abc.ABC):
     def case_response(self, request: SiteRequest, case: FamilyCase) -> SiteResponse:
         """An article: 503 once for a flaky case, validators, 304, gzip, chunked."""
         if self.first_request_of_flaky(case):
-            return SiteResponse(
-                503,
-                [("Content-Type", "text/html"), ("Retry-After", "1")],
-                pages.unavailable_page().encode("ascii"),
-            )
+            return unavailable()
         body, content_type = self.render(case, request)
         modified = self.last_modified(case)
-        etag = nginx_etag(modified, len(body))
-        compress = case.gzip and accepts_gzip(request.header("Accept-Encoding"))
-        if compress:
-            etag = f"W/{etag}"  # nginx weakens the ETag of a body it compresses on the fly
-        validators = [("Last-Modified", http_date(modified)), ("ETag", etag)]
-        vary = [("Vary", "Accept-Encoding")] if case.gzip else []
-        if not_modified(request, etag, modified):
-            return SiteResponse(304, [*validators, *vary])
-        headers = [("Content-Type", content_type), *validators, *vary]
-        if compress:
-            headers.append(("Content-Encoding", "gzip"))
-            body = gzip.compress(body, mtime=0)
-        else:
-            headers.append(("Accept-Ranges", "bytes"))
-        return SiteResponse(200, headers, body, chunked=case.chunked)
+        return page_response(
+            request, body, content_type, modified, compressible=case.gzip, chunked=case.chunked
+        )
 
     def download_response(self, case: FamilyCase, name: str) -> SiteResponse:
         """An attachment file of the kind its name says, named in Content-Disposition."""

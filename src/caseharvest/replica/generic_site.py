@@ -8,23 +8,21 @@ the last page). Articles are ``/public/21711/<id>.html``; most just offer a PDF.
 
 from __future__ import annotations
 
-import datetime as dt
-import math
 import random
 from dataclasses import dataclass
 from html import escape
 from urllib.parse import parse_qs
 
-from caseharvest.replica import prose
 from caseharvest.replica.family import (
     HTML_UTF8,
+    Draft,
     FamilyCase,
     FamilySite,
-    attachment_title,
     body_html,
-    local_source,
+    page_of,
+    page_param,
+    page_total,
     site_relative,
-    story_lines,
 )
 from caseharvest.replica.routes import SiteRequest, SiteResponse
 
@@ -51,22 +49,13 @@ class GenericSite(FamilySite):
     """A column of a site no family adapter knows."""
 
     family = "generic"
+    first_article_id = 10_000_000  # post ids have 8 digits
 
     def __init__(self, config: GenericConfig | None = None) -> None:
         self.config = config or GenericConfig()
         rng = random.Random(f"generic-shape-{self.config.seed}")
         self.per_page = self.config.per_page or rng.choice(_PER_PAGE_CHOICES)
-        super().__init__(
-            cases=self.config.cases,
-            seed=self.config.seed,
-            hosts=(self.config.host,),
-            schemes=self.config.schemes,
-        )
-
-    @property
-    def root(self) -> str:
-        """scheme://host of the site's links."""
-        return f"{self.schemes[0]}://{self.config.host}"
+        super().__init__(self.config)
 
     @property
     def column_path(self) -> str:
@@ -89,44 +78,22 @@ class GenericSite(FamilySite):
 
     def page_count(self) -> int:
         """Listing pages."""
-        return max(1, math.ceil(len(self.listed()) / self.per_page))
+        return page_total(len(self.listed()), self.per_page)
 
     def templates(self) -> tuple[str, ...]:
         """PDF-only posts and full articles."""
         return TEMPLATES
 
-    def first_id(self) -> int:
-        """Post ids have 8 digits."""
-        return 10_000_000
-
-    def make_case(
-        self,
-        rng: random.Random,
-        *,
-        article_id: int,
-        published: dt.date,
-        template: str,
-        role: str | None,
-        titles: set[str],
-    ) -> FamilyCase:
+    def make_case(self, draft: Draft) -> FamilyCase:
         """A post; a PDF post has two lines of text and its file."""
-        story = prose.story(rng, published.year, titles)
-        lines = story_lines(story)
-        name = f"{attachment_title(rng, story.zone, published.year)}.pdf"
+        article_id = draft.article_id
+        name = f"{draft.attachment_name()}.pdf"
         url = f"{self.root}/group6/M00/{article_id % 97:02X}/{article_id}.pdf"
-        attachments = [(name, url)]
-        if template == "ah-pdf":
-            lines = [lines[0], "现将有关材料予以公布，详见附件。"]
-        lines.append(name)
-        return FamilyCase(
-            article_id=str(article_id),
-            url=f"{self.root}/public/{self.config.column}/{article_id}.html",
-            title=story.title,
-            published=published.isoformat(),
-            source=local_source(story.source, self.config.site_name),
-            paragraphs=lines,
-            attachments=attachments,
-            template=template,
+        if draft.template == "ah-pdf":
+            draft.lines = [draft.lines[0], "现将有关材料予以公布，详见附件。"]
+        draft.lines.append(name)
+        return draft.case(
+            f"{self.root}/public/{self.config.column}/{article_id}.html", [(name, url)]
         )
 
     def render(self, case: FamilyCase, request: SiteRequest) -> tuple[bytes, str]:
@@ -152,14 +119,11 @@ class GenericSite(FamilySite):
         """Column pages: ``pageIndex`` picks the page; past the end is an empty list."""
         if request.path != self.column_path or request.method == "POST":
             return None
-        try:
-            number = max(1, int(parse_qs(request.query).get("pageIndex", ["1"])[0]))
-        except ValueError:
-            number = 1
-        return self.listing_response(request, self._listing(number).encode("utf-8"))
+        number = page_param(parse_qs(request.query), "pageIndex")
+        return self.listing_response(request, self._listing(number))
 
     def _listing(self, number: int) -> str:
-        shown = self.listed()[(number - 1) * self.per_page : number * self.per_page]
+        shown = page_of(self.listed(), number, self.per_page)
         items = "".join(
             f'<li class="clearfix"><a class="title" href="{escape(site_relative(case.url))}" '
             f'title="{escape(case.title)}" target="_blank">{escape(case.title, quote=False)}</a>'

@@ -11,30 +11,26 @@ Attachments are ``/attachment/0/<a>/<b>/<n>.pdf`` like the NFCMS columns.
 from __future__ import annotations
 
 import datetime as dt
-import random
 import re
 from dataclasses import dataclass
 from urllib.parse import parse_qs
 
-from caseharvest.replica import gkmlpt_pages, prose
+from caseharvest.replica import gkmlpt_pages
 from caseharvest.replica.family import (
     HTML_UTF8,
     JSON_UTF8,
+    Draft,
     FamilyCase,
     FamilySite,
-    attachment_title,
     json_body,
-    local_source,
-    story_lines,
+    page_of,
+    page_param,
 )
-from caseharvest.replica.guangdong import HOST, SITE_NAME, attachment_path
+from caseharvest.replica.guangdong import HOST, ROBOTS, SITE_NAME, attachment_path
 from caseharvest.replica.routes import SiteRequest, SiteResponse
 
 TEMPLATES = ("gkmlpt-doc", "gkmlpt-plain", "gkmlpt-attach")
 _API = re.compile(r"^/gkmlpt/api/all/(\d+)$")
-_FIRST_ID = 2_600_000
-_IDS_PER_DAY = 1_000
-_FIRST_ID_DATE = dt.date(2019, 1, 1)
 _CHINA = dt.timezone(dt.timedelta(hours=8))
 
 
@@ -77,20 +73,14 @@ class GkmlptSite(FamilySite):
     """The gkmlpt platform of one gov-cloud site."""
 
     family = "gkmlpt"
+    # Post ids of 2019 have 7 digits and grow with dates.
+    first_article_id = 2_600_000
+    ids_per_day = 1_000
+    robots = ROBOTS  # the same host as the NFCMS columns
 
     def __init__(self, config: GkmlptConfig | None = None) -> None:
         self.config = config or GkmlptConfig()
-        super().__init__(
-            cases=self.config.cases,
-            seed=self.config.seed,
-            hosts=(self.config.host,),
-            schemes=self.config.schemes,
-        )
-
-    @property
-    def root(self) -> str:
-        """scheme://host of the platform's links."""
-        return f"{self.schemes[0]}://{self.config.host}"
+        super().__init__(self.config)
 
     @property
     def column_url(self) -> str:
@@ -124,51 +114,26 @@ class GkmlptSite(FamilySite):
         """Document with 文号 and attachments, plain, attachment-heavy."""
         return TEMPLATES
 
-    def first_id(self) -> int:
-        """Post ids of 2019 have 7 digits."""
-        return _FIRST_ID
-
-    def next_id(self, rng: random.Random, previous: int, published: dt.date) -> int:
-        """Ids grow with dates."""
-        by_date = _FIRST_ID + (published - _FIRST_ID_DATE).days * _IDS_PER_DAY
-        return max(previous + rng.randint(1, 300), by_date + rng.randint(0, 999))
-
-    def make_case(
-        self,
-        rng: random.Random,
-        *,
-        article_id: int,
-        published: dt.date,
-        template: str,
-        role: str | None,
-        titles: set[str],
-    ) -> FamilyCase:
+    def make_case(self, draft: Draft) -> FamilyCase:
         """A gkmlpt post with its metadata (索引号, 文号, 成文日期 …) in ``extra``."""
-        story = prose.story(rng, published.year, titles)
-        lines = story_lines(story)
+        rng, article_id, published = draft.rng, draft.article_id, draft.published
         attachments: list[tuple[str, str]] = []
         count = {"gkmlpt-doc": rng.randint(0, 1), "gkmlpt-attach": rng.randint(1, 3)}
-        for number in range(1, count.get(template, 0) + 1):
+        for number in range(1, count.get(draft.template, 0) + 1):
             kind = ("pdf", "docx", "xlsx")[(number - 1) % 3]
-            name = f"{attachment_title(rng, story.zone, published.year)}.{kind}"
+            name = f"{draft.attachment_name()}.{kind}"
             attachments.append((name, f"{self.root}{attachment_path(article_id, number)}.{kind}"))
-        lines.extend(name for name, _ in attachments)
+        draft.lines.extend(name for name, _ in attachments)
         written = published - dt.timedelta(days=rng.randint(1, 9))
         document_number = f"粤商务开函〔{published.year}〕{rng.randint(3, 199)}号"
         clock_time = f"{rng.randint(8, 18):02d}:{rng.randint(0, 59):02d}:{rng.randint(0, 59):02d}"
-        return FamilyCase(
-            article_id=str(article_id),
-            url=f"{self.root}{post_path(article_id)}",
-            title=story.title,
-            published=published.isoformat(),
-            source=local_source(story.source, self.config.site_name),
-            paragraphs=lines,
-            attachments=attachments,
-            template=template,
+        return draft.case(
+            f"{self.root}{post_path(article_id)}",
+            attachments,
             extra={
                 "time": clock_time,
                 "identifier": f"006939748/{published.year}-{article_id % 100000:05d}",
-                "document_number": document_number if template == "gkmlpt-doc" else "",
+                "document_number": document_number if draft.template == "gkmlpt-doc" else "",
                 "written": written.isoformat(),
                 "keywords": "开发区;典型案例",
             },
@@ -219,17 +184,12 @@ class GkmlptSite(FamilySite):
 
     # ------------------------------------------------------------ answering
 
-    def robots_txt(self) -> str:
-        """Same host as the NFCMS columns."""
-        return "User-agent: *\nDisallow: /search/\nDisallow: /gkmlpt/search\n"
-
     def route(self, request: SiteRequest) -> SiteResponse | None:
         """The index page, the list API and post pages (by the id in the path)."""
         if request.method == "POST":
             return None
         if request.path == "/gkmlpt/index":
-            html = gkmlpt_pages.index_page(self)
-            return self.listing_response(request, html.encode("utf-8"))
+            return self.listing_response(request, gkmlpt_pages.index_page(self))
         match = _API.match(request.path)
         if match is not None:
             return self._api(request, int(match.group(1)))
@@ -237,17 +197,13 @@ class GkmlptSite(FamilySite):
 
     def _api(self, request: SiteRequest, category: int) -> SiteResponse:
         query = parse_qs(request.query)
-        try:
-            page = max(1, int(query.get("page", ["1"])[0]))  # page 0 answers as page 1
-        except ValueError:
-            page = 1
+        page = page_param(query, "page")  # page 0 answers as page 1
         known = {c.id for c in self.config.categories} | {0}
         if query.get("sid", [""])[0] != self.config.sid or category not in known:
             body = {"code": 404, "msg": "栏目不存在", "total": 0, "articles": []}
             return SiteResponse(200, [("Content-Type", JSON_UTF8)], json_body(body))
         records = self.listed() if self.in_category(category) else []
-        size = self.config.per_page
-        shown = records[(page - 1) * size : page * size]
+        shown = page_of(records, page, self.config.per_page)
         name = next((c.name for c in self.config.categories if c.id == category), "全部")
         body = {
             "classify": {"id": category, "name": name, "post_count": len(records)},

@@ -10,30 +10,20 @@ The gkmlpt part of the same host is :mod:`caseharvest.replica.gkmlpt`.
 
 from __future__ import annotations
 
-import datetime as dt
-import math
 import random
 import re
 from dataclasses import dataclass
 
-from caseharvest.replica import guangdong_pages, prose
-from caseharvest.replica.family import (
-    HTML_UTF8,
-    FamilyCase,
-    FamilySite,
-    attachment_title,
-    local_source,
-    story_lines,
-)
+from caseharvest.replica import guangdong_pages
+from caseharvest.replica.family import HTML_UTF8, Draft, FamilyCase, FamilySite, page_total
 from caseharvest.replica.routes import SiteRequest, SiteResponse
 
 HOST = "com.gd.gov.cn"
 SITE_NAME = "广东省商务厅"
 TEMPLATES = ("nfcms-article", "nfcms-attach", "nfcms-table")
+#: The gov cloud keeps crawlers off its search (gkmlpt's too).
+ROBOTS = "User-agent: *\nDisallow: /search/\nDisallow: /gkmlpt/search\n"
 _PER_PAGE_CHOICES = (15, 20)
-_FIRST_ID = 2_400_000
-_IDS_PER_DAY = 1_000
-_FIRST_ID_DATE = dt.date(2019, 1, 1)
 _PAGE = re.compile(r"^index(?:_([2-9]|[1-9]\d+))?\.html$")
 
 
@@ -66,6 +56,10 @@ class NfcmsSite(FamilySite):
     """An NFCMS column of com.gd.gov.cn."""
 
     family = "nfcms"
+    # Post ids of 2019 have 7 digits and grow with dates (one id space for the whole gov cloud).
+    first_article_id = 2_400_000
+    ids_per_day = 1_000
+    robots = ROBOTS
 
     def __init__(self, config: NfcmsConfig | None = None) -> None:
         self.config = config or NfcmsConfig()
@@ -73,17 +67,7 @@ class NfcmsSite(FamilySite):
         self.per_page = self.config.per_page or rng.choice(_PER_PAGE_CHOICES)
         absolute = self.config.absolute_hrefs
         self.absolute_hrefs = rng.random() < 0.5 if absolute is None else absolute
-        super().__init__(
-            cases=self.config.cases,
-            seed=self.config.seed,
-            hosts=(self.config.host,),
-            schemes=self.config.schemes,
-        )
-
-    @property
-    def root(self) -> str:
-        """scheme://host of the site's links."""
-        return f"{self.schemes[0]}://{self.config.host}"
+        super().__init__(self.config)
 
     @property
     def column_path(self) -> str:
@@ -97,7 +81,7 @@ class NfcmsSite(FamilySite):
 
     def page_count(self) -> int:
         """Listing pages."""
-        return max(1, math.ceil(len(self.listed()) / self.per_page))
+        return page_total(len(self.listed()), self.per_page)
 
     def claims(self, request: SiteRequest) -> bool:
         """Everything on the host except gkmlpt and attachments of other sites."""
@@ -111,49 +95,23 @@ class NfcmsSite(FamilySite):
         """Plain article, article with attachments, article with a data table."""
         return TEMPLATES
 
-    def first_id(self) -> int:
-        """Post ids of 2019 have 7 digits."""
-        return _FIRST_ID
-
-    def next_id(self, rng: random.Random, previous: int, published: dt.date) -> int:
-        """Post ids grow with dates (one id space for the whole gov cloud)."""
-        by_date = _FIRST_ID + (published - _FIRST_ID_DATE).days * _IDS_PER_DAY
-        return max(previous + rng.randint(1, 300), by_date + rng.randint(0, 999))
-
-    def make_case(
-        self,
-        rng: random.Random,
-        *,
-        article_id: int,
-        published: dt.date,
-        template: str,
-        role: str | None,
-        titles: set[str],
-    ) -> FamilyCase:
+    def make_case(self, draft: Draft) -> FamilyCase:
         """A post under the column's ``content/`` folder."""
-        story = prose.story(rng, published.year, titles)
-        lines = story_lines(story)
-        if template == "nfcms-table":
-            rows = prose.data_table_rows(rng, story.zone, story.city)
-            lines[1:1] = ["\t".join(row) for row in rows]
+        rng, article_id = draft.rng, draft.article_id
+        if draft.template == "nfcms-table":
+            draft.insert_table()
         attachments: list[tuple[str, str]] = []
-        if template == "nfcms-attach":
+        if draft.template == "nfcms-attach":
             for number in range(1, rng.randint(1, 2) + 1):
                 kind = "pdf" if number == 1 else "docx"
-                name = f"{attachment_title(rng, story.zone, published.year)}.{kind}"
+                name = f"{draft.attachment_name()}.{kind}"
                 path = f"{attachment_path(article_id, number)}.{kind}"
                 attachments.append((name, f"{self.root}{path}"))
-            lines.extend(name for name, _ in attachments)
+            draft.lines.extend(name for name, _ in attachments)
         seconds = rng.randint(0, 59)
-        return FamilyCase(
-            article_id=str(article_id),
-            url=f"{self.root}{self.column_path}content/post_{article_id}.html",
-            title=story.title,
-            published=published.isoformat(),
-            source=local_source(story.source, self.config.site_name),
-            paragraphs=lines,
-            attachments=attachments,
-            template=template,
+        return draft.case(
+            f"{self.root}{self.column_path}content/post_{article_id}.html",
+            attachments,
             extra={"time": f"{rng.randint(8, 18):02d}:{rng.randint(0, 59):02d}:{seconds:02d}"},
         )
 
@@ -162,10 +120,6 @@ class NfcmsSite(FamilySite):
         return guangdong_pages.post_page(self, case).encode("utf-8"), HTML_UTF8
 
     # ------------------------------------------------------------ answering
-
-    def robots_txt(self) -> str:
-        """The gov cloud keeps crawlers off its search."""
-        return "User-agent: *\nDisallow: /search/\nDisallow: /gkmlpt/search\n"
 
     def route(self, request: SiteRequest) -> SiteResponse | None:
         """Listing pages ``index.html`` (or the bare directory) and ``index_N.html`` (N ≥ 2)."""
@@ -181,5 +135,4 @@ class NfcmsSite(FamilySite):
             number = int(match.group(1) or 1)
         if number > self.page_count():
             return None
-        html = guangdong_pages.listing_page(self, number)
-        return self.listing_response(request, html.encode("utf-8"))
+        return self.listing_response(request, guangdong_pages.listing_page(self, number))

@@ -13,7 +13,7 @@ from typing import Protocol
 from urllib.parse import quote, urlsplit
 
 from caseharvest.replica.family import FamilyCase, body_html, site_relative
-from caseharvest.replica.pages import DATAPROXY_PATH
+from caseharvest.replica.pages import DATAPROXY_PATH, datastore
 
 
 class HanwebVariantConfigLike(Protocol):
@@ -84,27 +84,6 @@ def record(site: HanwebVariantSiteLike, case: FamilyCase) -> str:
     )
 
 
-def datastore(
-    site: HanwebVariantSiteLike,
-    records: list[FamilyCase],
-    *,
-    next_link: str,
-    total_records: int | None = None,
-    total_pages: int | None = None,
-) -> str:
-    """A jpage ``<datastore>``; dataproxy answers also carry the totals."""
-    parts = [f'<datastore>\n<nextgroup><![CDATA[<a href="{next_link}"></a>]]></nextgroup>\n']
-    parts.append("<recordset>\n")
-    parts.extend(f"<record><![CDATA[\n{record(site, case)}\n]]></record>\n" for case in records)
-    parts.append("</recordset>\n")
-    if total_records is not None:
-        parts.append(f"<totalrecord>{total_records}</totalrecord>\n")
-    if total_pages is not None:
-        parts.append(f"<totalpage>{total_pages}</totalpage>\n")
-    parts.append("</datastore>")
-    return "".join(parts)
-
-
 def _head(site: HanwebVariantSiteLike, title: str, extra: str = "") -> str:
     return (
         '<!DOCTYPE html>\n<html>\n<head>\n<meta charset="utf-8">\n'
@@ -148,7 +127,8 @@ def _footer(site: HanwebVariantSiteLike) -> str:
 
 def _unit(site: HanwebVariantSiteLike, unit: int, records: list[FamilyCase], total: int) -> str:
     config = site.config
-    store = datastore(site, records, next_link=next_group_link(site, unit, 1))
+    markup = [record(site, case) for case in records]
+    store = datastore(markup, next_link=next_group_link(site, unit, 1))
     return (
         f'<div id="{unit}"><script type="text/xml">{store}</script></div>\n'
         f"<script>var param_{unit} = {{col:1,appid:'1',webid:{config.webid},path:'/',"

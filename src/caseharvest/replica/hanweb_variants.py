@@ -17,7 +17,6 @@ Jiangxi's ``div.jgzn_content``.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import math
 import random
@@ -25,17 +24,17 @@ from dataclasses import dataclass
 from urllib.parse import parse_qs
 
 from caseharvest.replica import hanweb_variant_pages as variant_pages
-from caseharvest.replica import prose
 from caseharvest.replica.family import (
+    Draft,
     FamilyCase,
     FamilySite,
-    attachment_title,
-    local_source,
     minute_of,
-    story_lines,
+    page_of,
+    page_param,
+    page_total,
 )
-from caseharvest.replica.pages import DATAPROXY_PATH
-from caseharvest.replica.routes import SiteRequest, SiteResponse
+from caseharvest.replica.pages import DATAPROXY_PATH, datastore
+from caseharvest.replica.routes import SiteRequest, SiteResponse, int_param
 
 VARIANTS = ("jiangsu", "jiangxi")
 TEMPLATES = {
@@ -44,9 +43,6 @@ TEMPLATES = {
 }
 DOWNLOAD_PATH = "/module/download/downfile.jsp"
 _PER_PAGE_CHOICES = (10, 15, 20)
-_FIRST_ID = 9_000_000
-_IDS_PER_DAY = 1_900
-_FIRST_ID_DATE = dt.date(2019, 1, 1)
 
 
 @dataclass(frozen=True)
@@ -102,22 +98,18 @@ class HanwebVariantSite(FamilySite):
     """A Jiangsu- or Jiangxi-like Hanweb classic column."""
 
     family = "hanweb"
+    # Hanweb article ids of 2019 are 7 digits, 8 by 2026.
+    first_article_id = 9_000_000
+    ids_per_day = 1_900
+    id_gap = 400
+    #: Hanweb keeps crawlers out of its search and script modules.
+    robots = "User-agent: *\nDisallow: /module/search/\nDisallow: /module/jslib/\n"
 
     def __init__(self, config: HanwebVariantConfig | None = None) -> None:
         self.config = config or HanwebVariantConfig()
         rng = random.Random(f"hanweb-shape-{self.config.seed}")
         self.per_page = self.config.per_page or rng.choice(_PER_PAGE_CHOICES)
-        super().__init__(
-            cases=self.config.cases,
-            seed=self.config.seed,
-            hosts=(self.config.host,),
-            schemes=self.config.schemes,
-        )
-
-    @property
-    def root(self) -> str:
-        """scheme://host the site writes into its own links."""
-        return f"{self.schemes[0]}://{self.config.host}"
+        super().__init__(self.config)
 
     @property
     def column_path(self) -> str:
@@ -146,64 +138,30 @@ class HanwebVariantSite(FamilySite):
         """The variant's article templates."""
         return TEMPLATES[self.config.variant]
 
-    def first_id(self) -> int:
-        """Hanweb article ids of 2019 are 7 digits, 8 by 2026."""
-        return _FIRST_ID
-
-    def next_id(self, rng: random.Random, previous: int, published: dt.date) -> int:
-        """Ids grow with publication dates."""
-        by_date = _FIRST_ID + (published - _FIRST_ID_DATE).days * _IDS_PER_DAY
-        return max(previous + rng.randint(1, 400), by_date + rng.randint(0, 999))
-
-    def make_case(
-        self,
-        rng: random.Random,
-        *,
-        article_id: int,
-        published: dt.date,
-        template: str,
-        role: str | None,
-        titles: set[str],
-    ) -> FamilyCase:
+    def make_case(self, draft: Draft) -> FamilyCase:
         """A case at ``/art/YYYY/M/D/art_<col>_<id>.html``; some link downfile.jsp attachments."""
-        story = prose.story(rng, published.year, titles)
-        lines = story_lines(story)
-        if template.endswith("-table"):
-            rows = prose.data_table_rows(rng, story.zone, story.city)
-            lines[1:1] = ["\t".join(row) for row in rows]
+        rng, article_id, published = draft.rng, draft.article_id, draft.published
+        if draft.template.endswith("-table"):
+            draft.insert_table()
         attachments: list[tuple[str, str]] = []
         if rng.random() < 0.35:
             kind = rng.choice(("pdf", "docx"))
             digest = hashlib.md5(f"{article_id}-{kind}".encode(), usedforsecurity=False)
-            name = f"附件：{attachment_title(rng, story.zone, published.year)}.{kind}"
+            name = f"附件：{draft.attachment_name()}.{kind}"
             url = f"{self.root}{DOWNLOAD_PATH}?classid=0&filename={digest.hexdigest()}.{kind}"
             attachments.append((name, url))
-            lines.append(name)
+            draft.lines.append(name)
         url = (
             f"{self.root}/art/{published.year}/{published.month}/{published.day}/"
             f"art_{self.config.column_id}_{article_id}.html"
         )
-        return FamilyCase(
-            article_id=str(article_id),
-            url=url,
-            title=story.title,
-            published=published.isoformat(),
-            source=local_source(story.source, self.config.site_name),
-            paragraphs=lines,
-            attachments=attachments,
-            template=template,
-            extra={"time": minute_of(str(article_id))},
-        )
+        return draft.case(url, attachments, extra={"time": minute_of(str(article_id))})
 
     def render(self, case: FamilyCase, request: SiteRequest) -> tuple[bytes, str]:
         """The article in its template."""
         return variant_pages.article_page(self, case).encode("utf-8"), "text/html;charset=UTF-8"
 
     # ------------------------------------------------------------ answering
-
-    def robots_txt(self) -> str:
-        """Hanweb keeps crawlers out of its search and script modules."""
-        return "User-agent: *\nDisallow: /module/search/\nDisallow: /module/jslib/\n"
 
     def _jsluid(self, request: SiteRequest) -> str:
         digest = hashlib.sha256(f"{self.seed}-jsluid-{request.target}".encode()).hexdigest()
@@ -246,28 +204,25 @@ class HanwebVariantSite(FamilySite):
                 return self._uid_page(request, query)
             records = self.listed()
             html = variant_pages.column_page(self, records[: self.group_records], len(records))
-            return self.listing_response(request, html.encode("utf-8"))
+            return self.listing_response(request, html)
         return None
 
     def _uid_page(self, request: SiteRequest, query: dict[str, list[str]]) -> SiteResponse:
         uid = query.get("uid", [""])[0]
-        try:
-            number = max(1, int(query["pageNum"][0]))
-        except ValueError:
-            number = 1
+        number = page_param(query, "pageNum")
         records = self.listed() if uid in {str(unit) for unit in self.unit_ids} else []
-        shown = records[(number - 1) * self.per_page : number * self.per_page]
-        pages = max(1, math.ceil(len(records) / self.per_page))
+        shown = page_of(records, number, self.per_page)
+        pages = page_total(len(records), self.per_page)
         html = variant_pages.uid_page(self, shown, number, pages, len(records), uid)
-        return self.listing_response(request, html.encode("utf-8"))
+        return self.listing_response(request, html)
 
     def _dataproxy(self, request: SiteRequest) -> SiteResponse:
         query = parse_qs(request.query)
         form = parse_qs(request.body.decode("utf-8", "replace")) if request.body else {}
         params = {**query, **form}
-        group = _int(params, "page")
+        group = int_param(params, "page")
         if group is None:
-            start, end = _int(params, "startrecord"), _int(params, "endrecord")
+            start, end = int_param(params, "startrecord"), int_param(params, "endrecord")
             if self.config.range_ignored or start is None or end is None:
                 # The quirk: without page= this proxy always answers the first group.
                 group = 1
@@ -288,19 +243,11 @@ class HanwebVariantSite(FamilySite):
         # Hanweb answers an unknown unit or column with an empty store, not an error.
         records = self.listed() if known_unit and known_column else []
         chosen = records[first - 1 : last]
-        xml = variant_pages.datastore(
-            self,
-            chosen,
+        xml = datastore(
+            [variant_pages.record(self, case) for case in chosen],
             next_link=variant_pages.next_group_link(self, self.config.unitid, group + 1),
             total_records=len(records),
             total_pages=math.ceil(len(records) / self.per_page),
         )
         headers = [("Content-Type", "text/xml;charset=UTF-8"), ("Cache-Control", "no-cache")]
         return SiteResponse(200, headers, xml.encode("utf-8"))
-
-
-def _int(params: dict[str, list[str]], name: str) -> int | None:
-    try:
-        return int(params[name][0])
-    except (KeyError, ValueError, IndexError):
-        return None

@@ -17,25 +17,23 @@ import base64
 import datetime as dt
 import hashlib
 import json
-import math
 import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import parse_qs, quote
 
-from caseharvest.replica import jpaas_pages, prose
+from caseharvest.replica import jpaas_pages
 from caseharvest.replica.family import (
     HTML_UTF8,
     JSON_UTF8,
+    Draft,
     FamilyCase,
     FamilySite,
-    attachment_title,
     json_body,
-    local_source,
     minute_of,
+    page_of,
     pick,
-    story_lines,
 )
 from caseharvest.replica.routes import SiteRequest, SiteResponse
 
@@ -46,7 +44,6 @@ TEMPLATES = ("jpaas-xxgk", "jpaas-plain", "jpaas-attach", "jpaas-table")
 _PAGE_SIZES = (15, 20, 24, 30)
 _MAX_PAGE_SIZE = 100
 _OLD_COLUMN_ID = "1403427"  # the column id of the site's pre-jpaas articles
-_FIRST_ID = 40_000_000
 _NEW_SHAPE_FROM = dt.date(2023, 1, 1)
 
 
@@ -78,6 +75,9 @@ class JpaasSite(FamilySite):
     """A jpaas column, its unit API, articles and download gateway."""
 
     family = "jpaas"
+    first_article_id = 40_000_000  # article ids of the old Hanweb site were 8 digits
+    #: Only the search module is off limits.
+    robots = "User-agent: *\nDisallow: /module/search/\n"
 
     def __init__(
         self, config: JpaasConfig | None = None, *, clock: Callable[[], float] = time.monotonic
@@ -91,18 +91,7 @@ class JpaasSite(FamilySite):
             hashlib.sha256(f"tpl-{self.config.seed}".encode()).digest()
         ).decode()[:21]
         self._downloads: dict[str, float] = {}
-        super().__init__(
-            cases=self.config.cases,
-            seed=self.config.seed,
-            hosts=(self.config.host,),
-            schemes=self.config.schemes,
-            clock=clock,
-        )
-
-    @property
-    def root(self) -> str:
-        """scheme://host of the site's canonical links."""
-        return f"{self.schemes[0]}://{self.config.host}"
+        super().__init__(self.config, clock=clock)
 
     @property
     def column_path(self) -> str:
@@ -132,35 +121,20 @@ class JpaasSite(FamilySite):
         """Article variants: info table, plain, gateway attachments, data table."""
         return TEMPLATES
 
-    def first_id(self) -> int:
-        """Article ids of the old Hanweb site were 8 digits."""
-        return _FIRST_ID
-
     def next_id(self, rng: random.Random, previous: int, published: dt.date) -> int:
         """Ids grow steadily."""
         return previous + rng.randint(500, 40_000)
 
-    def make_case(
-        self,
-        rng: random.Random,
-        *,
-        article_id: int,
-        published: dt.date,
-        template: str,
-        role: str | None,
-        titles: set[str],
-    ) -> FamilyCase:
+    def make_case(self, draft: Draft) -> FamilyCase:
         """A case in the old or new URL shape, with gateway attachments for one template."""
-        story = prose.story(rng, published.year, titles)
-        lines = story_lines(story)
-        if template == "jpaas-table":
-            rows = prose.data_table_rows(rng, story.zone, story.city)
-            lines[1:1] = ["\t".join(row) for row in rows]
+        rng, article_id, published = draft.rng, draft.article_id, draft.published
+        if draft.template == "jpaas-table":
+            draft.insert_table()
         attachments: list[tuple[str, str]] = []
-        if template == "jpaas-attach":
+        if draft.template == "jpaas-attach":
             for number in range(1, rng.randint(1, 2) + 1):
                 kind = rng.choice(("pdf", "docx", "xlsx"))
-                name = f"{attachment_title(rng, story.zone, published.year)}.{kind}"
+                name = f"{draft.attachment_name()}.{kind}"
                 token = base64.urlsafe_b64encode(
                     hashlib.sha256(f"{article_id}-{number}".encode()).digest()
                 ).decode()
@@ -169,7 +143,7 @@ class JpaasSite(FamilySite):
                     f"{self.root}{DOWNLOAD_PATH}?fileUrl={file_url}&fileName={quote(name, safe='')}"
                 )
                 attachments.append((name, url))
-            lines.extend(name for name, _ in attachments)
+            draft.lines.extend(name for name, _ in attachments)
         # Older articles keep the pre-jpaas URL shape; from 2023 on most use the new one.
         old_shape = published < _NEW_SHAPE_FROM or rng.random() < 0.2
         if old_shape:
@@ -183,15 +157,9 @@ class JpaasSite(FamilySite):
                 f"{self.root}/col/col{self.config.column_id}/art/{published.year}/"
                 f"art_{digest.hexdigest()}.html"
             )
-        return FamilyCase(
-            article_id=str(article_id),
-            url=url,
-            title=story.title,
-            published=published.isoformat(),
-            source=local_source(story.source, self.config.site_name),
-            paragraphs=lines,
-            attachments=attachments,
-            template=template,
+        return draft.case(
+            url,
+            attachments,
             extra={
                 "time": minute_of(str(article_id)),
                 "shape": "old" if old_shape else "new",
@@ -205,17 +173,12 @@ class JpaasSite(FamilySite):
 
     # ------------------------------------------------------------ answering
 
-    def robots_txt(self) -> str:
-        """robots.txt: only the search module is off limits."""
-        return "User-agent: *\nDisallow: /module/search/\n"
-
     def route(self, request: SiteRequest) -> SiteResponse | None:
         """Column page, unit API and download gateway."""
         if request.method == "POST":
             return None
         if request.path in (self.column_path, f"/col/col{self.config.column_id}/"):
-            html = jpaas_pages.column_page(self)
-            return self.listing_response(request, html.encode("utf-8"))
+            return self.listing_response(request, jpaas_pages.column_page(self))
         if request.path == UNIT_PATH:
             return self._unit(request)
         if request.path == DOWNLOAD_PATH:
@@ -242,7 +205,7 @@ class JpaasSite(FamilySite):
         except (ValueError, TypeError, AttributeError):
             pass
         records = self.listed()
-        shown = records[(page_no - 1) * page_size : page_no * page_size]
+        shown = page_of(records, page_no, page_size)
         html = jpaas_pages.list_unit(self, shown, page_no, page_size, len(records))
         return self._envelope(html)
 
@@ -295,8 +258,3 @@ class JpaasSite(FamilySite):
         """Forget past downloads (the gateway's rate limit starts afresh)."""
         with self._lock:
             self._downloads.clear()
-
-
-def page_count(total: int, page_size: int) -> int:
-    """Pages the pagination table announces."""
-    return max(1, math.ceil(total / page_size))

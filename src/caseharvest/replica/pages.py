@@ -84,7 +84,8 @@ def next_group_link(config: ReplicaConfig, page: int) -> str:
     )
 
 
-def _record(case: ReplicaCase) -> str:
+def record(case: ReplicaCase) -> str:
+    """One listing record."""
     # Hanweb mixes absolute and site-relative hrefs; the choice is stable per article.
     href = case.url if int(case.article_id) % 3 == 0 else case.path
     shown = case.title
@@ -97,16 +98,16 @@ def _record(case: ReplicaCase) -> str:
 
 
 def datastore(
-    records: list[ReplicaCase],
+    records: list[str],
     *,
     next_link: str,
     total_records: int | None = None,
     total_pages: int | None = None,
 ) -> str:
-    """A jpage ``<datastore>``; the dataproxy answer also carries the totals."""
+    """A jpage ``<datastore>`` of record markup; dataproxy answers also carry the totals."""
     parts = [f'<datastore>\n<nextgroup><![CDATA[<a href="{next_link}"></a>]]></nextgroup>\n']
     parts.append("<recordset>\n")
-    parts.extend(f"<record><![CDATA[\n{_record(case)}\n]]></record>\n" for case in records)
+    parts.extend(f"<record><![CDATA[\n{markup}\n]]></record>\n" for markup in records)
     parts.append("</recordset>\n")
     if total_records is not None:
         parts.append(f"<totalrecord>{total_records}</totalrecord>\n")
@@ -365,7 +366,7 @@ def case_page(case: ReplicaCase, chrome_version: int) -> str:
 def column_page(config: ReplicaConfig, first_group: list[ReplicaCase], total_records: int) -> str:
     """The column index page: chrome, the embedded first group, and the jpage parameters."""
     unit = config.unitid
-    store = datastore(first_group, next_link=next_group_link(config, 1))
+    store = datastore([record(case) for case in first_group], next_link=next_group_link(config, 1))
     menu = (
         f'<li class="on"><a href="/col/col{COLUMN_ID}/index.html">{COLUMN_NAME}</a></li>'
         f'<li><a href="/col/col{OTHER_COLUMN_ID}/index.html">{OTHER_COLUMN_NAME}</a></li>'

@@ -170,12 +170,12 @@ class SiteRouter:
             if fault == "antibot-521":
                 return self._jiasule()
         if request.method not in ("GET", "HEAD", "POST"):
-            return _not_allowed("GET, HEAD, POST")
+            return not_allowed("GET, HEAD, POST")
         if request.path == pages.DATAPROXY_PATH:
             return self._dataproxy(request)
         if request.method == "POST":
             # nginx refuses POST to static files.
-            return _not_allowed("GET, HEAD")
+            return not_allowed("GET, HEAD")
         if request.path == "/robots.txt":
             return SiteResponse(200, [("Content-Type", "text/plain")], pages.robots_txt().encode())
         if request.path in COLUMN_PATHS:
@@ -186,27 +186,20 @@ class SiteRouter:
             return self._download(request)
         case = self.site.case_at(request.path)
         if case is None or case.status == 404:
-            return _not_found()
+            return not_found()
         return self._case(request, case)
 
     def _session_cookies(self) -> list[tuple[str, str]]:
         with self._session_lock:
             number = next(self._sessions)
-        seed = self.site.config.seed
-        session = hashlib.sha1(f"{seed}-session-{number}".encode()).hexdigest()[:32].upper()
-        backend = hashlib.md5(f"{seed}-backend".encode(), usedforsecurity=False).hexdigest()
-        now = int(time.time())
-        return [
-            ("Set-Cookie", f"JSESSIONID={session}; Path=/; HttpOnly"),
-            ("Set-Cookie", f"SERVERID={backend}|{now}|{now};Path=/"),
-        ]
+        return session_cookies(self.site.config.seed, number)
 
     def _column(self, request: SiteRequest) -> SiteResponse:
         config = self.site.config
         records = self.site.listed()
         html = pages.column_page(config, records[: config.group_records], len(records))
         headers = [("Content-Type", _HTML_UTF8), *self._session_cookies()]
-        return _maybe_gzip(request, SiteResponse(200, headers, html.encode("utf-8")))
+        return maybe_gzip(request, SiteResponse(200, headers, html.encode("utf-8")))
 
     def _dataproxy(self, request: SiteRequest) -> SiteResponse:
         config = self.site.config
@@ -214,16 +207,16 @@ class SiteRouter:
         query = parse_qs(request.query)
         if request.method == "POST":
             if config.post_refused:
-                return _not_allowed("GET, HEAD")
+                return not_allowed("GET, HEAD")
             form = parse_qs(request.body.decode("utf-8", "replace"))
-            start = _int_param(query, "startrecord")
-            end = _int_param(query, "endrecord")
-            per_page = _int_param(query, "perpage")
+            start = int_param(query, "startrecord")
+            end = int_param(query, "endrecord")
+            per_page = int_param(query, "perpage")
             if start is None or end is None or per_page != config.per_page:
                 return _csrf_stub()
             params = form
         else:
-            page = _int_param(query, "page")
+            page = int_param(query, "page")
             if page is None or page < 1:
                 return _csrf_stub()
             start = (page - 1) * config.group_records + 1
@@ -247,7 +240,7 @@ class SiteRouter:
             chosen = [records[first - 2], *chosen]
         group = (max(start, 1) - 1) // config.group_records + 1
         xml = pages.datastore(
-            chosen,
+            [pages.record(case) for case in chosen],
             next_link=pages.next_group_link(config, group + 1),
             total_records=total,
             total_pages=math.ceil(total / config.per_page),
@@ -258,30 +251,18 @@ class SiteRouter:
     def _case(self, request: SiteRequest, case: ReplicaCase) -> SiteResponse:
         if self.site.first_request_of_flaky(case):
             logger.info("replica: 503 for the first request of %s", case.url)
-            return SiteResponse(
-                503,
-                [("Content-Type", "text/html"), ("Retry-After", "1")],
-                pages.unavailable_page().encode("ascii"),
-            )
+            return unavailable()
         chrome_version = self.site.chrome_version
         body = pages.case_page(case, chrome_version).encode(case.encoding)
         modified = case_last_modified(case, chrome_version)
-        etag = nginx_etag(modified, len(body))
-        compress = case.gzip and accepts_gzip(request.header("Accept-Encoding"))
-        if compress:
-            # nginx weakens the ETag of a body it compresses on the fly.
-            etag = f"W/{etag}"
-        validators = [("Last-Modified", http_date(modified)), ("ETag", etag)]
-        vary = [("Vary", "Accept-Encoding")] if case.gzip else []
-        if not_modified(request, etag, modified):
-            return SiteResponse(304, [*validators, *vary])
-        headers = [("Content-Type", case_content_type(case)), *validators, *vary]
-        if compress:
-            headers.append(("Content-Encoding", "gzip"))
-            body = gzip.compress(body, mtime=0)
-        else:
-            headers.append(("Accept-Ranges", "bytes"))
-        return SiteResponse(200, headers, body, chunked=case.chunked)
+        return page_response(
+            request,
+            body,
+            case_content_type(case),
+            modified,
+            compressible=case.gzip,
+            chunked=case.chunked,
+        )
 
     def _static(self, request: SiteRequest) -> SiteResponse:
         filename, content_type = _STATIC[request.path]
@@ -296,7 +277,7 @@ class SiteRouter:
         filename = parse_qs(request.query).get("filename", [""])[0]
         found = self.site.attachment(filename) if filename else None
         if found is None:
-            return _not_found()
+            return not_found()
         _, name = found
         kind = filename.rsplit(".", 1)[-1]
         disposition = f"attachment; filename=\"{filename}\"; filename*=UTF-8''{quote(name)}"
@@ -321,7 +302,56 @@ class SiteRouter:
         return SiteResponse(521, headers, pages.jiasule_challenge(token).encode("utf-8"))
 
 
-def _int_param(params: dict[str, list[str]], name: str) -> int | None:
+def unavailable() -> SiteResponse:
+    """The 503 a flaky page answers its first request with."""
+    return SiteResponse(
+        503,
+        [("Content-Type", "text/html"), ("Retry-After", "1")],
+        pages.unavailable_page().encode("ascii"),
+    )
+
+
+def page_response(
+    request: SiteRequest,
+    body: bytes,
+    content_type: str,
+    modified: dt.datetime,
+    *,
+    compressible: bool,
+    chunked: bool,
+) -> SiteResponse:
+    """A page as nginx serves a file: validators, 304, gzip on the fly when ``compressible``."""
+    etag = nginx_etag(modified, len(body))
+    compress = compressible and accepts_gzip(request.header("Accept-Encoding"))
+    if compress:
+        # nginx weakens the ETag of a body it compresses on the fly.
+        etag = f"W/{etag}"
+    validators = [("Last-Modified", http_date(modified)), ("ETag", etag)]
+    vary = [("Vary", "Accept-Encoding")] if compressible else []
+    if not_modified(request, etag, modified):
+        return SiteResponse(304, [*validators, *vary])
+    headers = [("Content-Type", content_type), *validators, *vary]
+    if compress:
+        headers.append(("Content-Encoding", "gzip"))
+        body = gzip.compress(body, mtime=0)
+    else:
+        headers.append(("Accept-Ranges", "bytes"))
+    return SiteResponse(200, headers, body, chunked=chunked)
+
+
+def session_cookies(seed: int, number: int) -> list[tuple[str, str]]:
+    """Session ``number``'s Set-Cookie headers, one from the load balancer, one from the app."""
+    session = hashlib.sha1(f"{seed}-session-{number}".encode()).hexdigest()[:32].upper()
+    backend = hashlib.md5(f"{seed}-backend".encode(), usedforsecurity=False).hexdigest()
+    now = int(time.time())
+    return [
+        ("Set-Cookie", f"JSESSIONID={session}; Path=/; HttpOnly"),
+        ("Set-Cookie", f"SERVERID={backend}|{now}|{now};Path=/"),
+    ]
+
+
+def int_param(params: dict[str, list[str]], name: str) -> int | None:
+    """A parameter's first value as an int; None when it is absent or not a number."""
     try:
         return int(params[name][0])
     except (KeyError, ValueError):
@@ -332,16 +362,19 @@ def _csrf_stub() -> SiteResponse:
     return SiteResponse(200, [("Content-Type", _HTML_UTF8)], pages.CSRF_STUB.encode("ascii"))
 
 
-def _not_found() -> SiteResponse:
-    return SiteResponse(404, [("Content-Type", _HTML_UTF8)], pages.not_found_page().encode())
+def not_found(content_type: str = _HTML_UTF8) -> SiteResponse:
+    """The plain 404 page."""
+    return SiteResponse(404, [("Content-Type", content_type)], pages.not_found_page().encode())
 
 
-def _not_allowed(allow: str) -> SiteResponse:
+def not_allowed(allow: str) -> SiteResponse:
+    """nginx's 405 page."""
     body = pages.not_allowed_page().encode("ascii")
     return SiteResponse(405, [("Content-Type", "text/html"), ("Allow", allow)], body)
 
 
-def _maybe_gzip(request: SiteRequest, response: SiteResponse) -> SiteResponse:
+def maybe_gzip(request: SiteRequest, response: SiteResponse) -> SiteResponse:
+    """Compress a dynamic answer when the client accepts gzip (and say it varies)."""
     response.headers.append(("Vary", "Accept-Encoding"))
     if accepts_gzip(request.header("Accept-Encoding")):
         response.headers.append(("Content-Encoding", "gzip"))

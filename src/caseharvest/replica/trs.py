@@ -12,22 +12,19 @@ Optional modes: deep pages as 300–400 B stubs, and a WAF that answers 429 afte
 from __future__ import annotations
 
 import collections
-import datetime as dt
-import math
 import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from caseharvest.replica import prose, trs_pages
+from caseharvest.replica import trs_pages
 from caseharvest.replica.family import (
+    Draft,
     FamilyCase,
     FamilySite,
-    attachment_title,
-    local_source,
     minute_of,
+    page_total,
     pick,
-    story_lines,
 )
 from caseharvest.replica.routes import SiteRequest, SiteResponse
 
@@ -39,9 +36,6 @@ DATE_STYLES = ("slash", "dash", "bracket", "cn")
 TEMPLATES = ("trs-editor", "trs-view", "trs-ueditor", "trs-inline-attach")
 _PER_PAGE_CHOICES = (15, 20, 25)
 _SIBLING_DIR = "kfqgzdt"  # the sibling column a few items of the case column come from
-_IDS_PER_DAY = 1_300
-_FIRST_ID_DATE = dt.date(2019, 1, 1)
-_FIRST_ID = 4_200_000
 
 
 @dataclass(frozen=True)
@@ -114,6 +108,12 @@ class TrsSite(FamilySite):
     """A TRS WCM column, its articles and ``P0…`` attachments."""
 
     family = "trs"
+    # TRS docids of 2019 are 7 digits; they grow with the publication date, a few thousand a
+    # day across the CMS.
+    first_article_id = 4_200_000
+    ids_per_day = 1_300
+    #: TRS sites keep crawlers out of their search and preview paths.
+    robots = "User-agent: *\nDisallow: /was5/\nDisallow: /trsapp/\nDisallow: /preview/\n"
 
     def __init__(
         self, config: TrsConfig | None = None, *, clock: Callable[[], float] = time.monotonic
@@ -122,19 +122,8 @@ class TrsSite(FamilySite):
         self.shape = resolve_shape(self.config)
         self._recent: collections.deque[float] = collections.deque()
         self._blocked_until = 0.0
-        super().__init__(
-            cases=self.config.cases,
-            seed=self.config.seed,
-            hosts=(self.config.host,),
-            schemes=self.config.schemes,
-            clock=clock,
-        )
+        super().__init__(self.config, clock=clock)
         self._pin_old_cases()
-
-    @property
-    def root(self) -> str:
-        """scheme://host of the links the site writes."""
-        return f"{self.schemes[0]}://{self.config.host}"
 
     @property
     def column_url(self) -> str:
@@ -152,7 +141,7 @@ class TrsSite(FamilySite):
 
     def page_count(self) -> int:
         """How many listing pages the pager announces."""
-        return max(1, math.ceil(len(self.listed()) / self.shape.per_page))
+        return page_total(len(self.listed()), self.shape.per_page)
 
     def _pin_old_cases(self) -> None:
         rng = random.Random(f"trs-pinned-{self.seed}")
@@ -170,59 +159,33 @@ class TrsSite(FamilySite):
         """Some items come from a sibling column (listed with a ``../`` href)."""
         return ["sibling", "sibling"] if count >= 12 else []
 
-    def first_id(self) -> int:
-        """TRS docids of 2019 are 7 digits."""
-        return _FIRST_ID
-
-    def next_id(self, rng: random.Random, previous: int, published: dt.date) -> int:
-        """Docids grow with the publication date, a few thousand a day across the CMS."""
-        by_date = _FIRST_ID + (published - _FIRST_ID_DATE).days * _IDS_PER_DAY
-        return max(previous + rng.randint(1, 300), by_date + rng.randint(0, 999))
-
-    def make_case(
-        self,
-        rng: random.Random,
-        *,
-        article_id: int,
-        published: dt.date,
-        template: str,
-        role: str | None,
-        titles: set[str],
-    ) -> FamilyCase:
+    def make_case(self, draft: Draft) -> FamilyCase:
         """A case under ``./YYYYMM/tYYYYMMDD_ID.ext``, with P0… attachments next to it."""
-        story = prose.story(rng, published.year, titles)
-        lines = story_lines(story)
+        rng, published, template = draft.rng, draft.published, draft.template
         column = self.config.column_path
-        if role == "sibling":
+        if draft.role == "sibling":
             column = column.rstrip("/").rsplit("/", 1)[0] + f"/{_SIBLING_DIR}/"
         folder = f"{self.root}{column}{published:%Y%m}/"
-        url = f"{folder}t{published:%Y%m%d}_{article_id}.{self.shape.ext}"
+        url = f"{folder}t{published:%Y%m%d}_{draft.article_id}.{self.shape.ext}"
         attachments: list[tuple[str, str]] = []
         inline = template == "trs-inline-attach"
         count = {"trs-inline-attach": rng.randint(1, 2), "trs-editor": rng.randint(0, 1)}
         for number in range(1, count.get(template, 0) + 1):
             digits = rng.randint(10**11, 10**12 - 1)
             kind = "pdf" if number == 1 else rng.choice(("docx", "xlsx"))
-            title = attachment_title(rng, story.zone, published.year)
+            title = draft.attachment_name()
             name = f"附件{number}：{title}.{kind}" if inline else f"{title}.{kind}"
             attachments.append((name, f"{folder}P0{published:%Y%m%d}{digits}.{kind}"))
         if template == "trs-ueditor":
-            rows = prose.data_table_rows(rng, story.zone, story.city)
-            lines[2:2] = ["\t".join(row) for row in rows]
+            draft.insert_table(at=2)
         if inline:
-            lines.extend(name for name, _ in attachments)
-        return FamilyCase(
-            article_id=str(article_id),
-            url=url,
-            title=story.title,
-            published=published.isoformat(),
-            source=local_source(story.source, self.config.site_name),
-            paragraphs=lines,
-            attachments=attachments,
-            template=template,
+            draft.lines.extend(name for name, _ in attachments)
+        return draft.case(
+            url,
+            attachments,
             encoding="gb18030" if self.config.encoding == "gbk" else "utf-8",
             inline_attachments=inline,
-            extra={"time": minute_of(str(article_id)), "column": column},
+            extra={"time": minute_of(str(draft.article_id)), "column": column},
         )
 
     def render(self, case: FamilyCase, request: SiteRequest) -> tuple[bytes, str]:
@@ -236,10 +199,6 @@ class TrsSite(FamilySite):
         return "text/html" if salt % 2 else "text/html; charset=UTF-8"
 
     # ------------------------------------------------------------ answering
-
-    def robots_txt(self) -> str:
-        """TRS sites keep crawlers out of their search and preview paths."""
-        return "User-agent: *\nDisallow: /was5/\nDisallow: /trsapp/\nDisallow: /preview/\n"
 
     def gate(self, request: SiteRequest) -> SiteResponse | None:
         """The WAF: after more than ``waf_burst`` requests within ``waf_window`` s, 429s."""
