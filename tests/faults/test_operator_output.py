@@ -112,3 +112,21 @@ def test_a_read_only_archive_can_be_read(tmp_path: Path, default_crawl: Crawl) -
     finally:
         for path in [archive, *archive.rglob("*")]:
             path.chmod(path.stat().st_mode | stat.S_IWUSR)
+
+
+def test_demo_writes_only_to_its_own_folder(tmp_path: Path) -> None:
+    real = tmp_path / "real-archive"
+    env = {k: v for k, v in os.environ.items() if k.lower() not in ("http_proxy", "no_proxy")}
+    env["CASEHARVEST_ARCHIVE"] = str(real)  # a user's real archive must not get synthetic cases
+    result = subprocess.run(
+        [sys.executable, "-m", "caseharvest", "demo", "--cases", "4", "--quiet"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert not real.exists()
+    assert (tmp_path / "archive-demo" / "catalog.sqlite3").exists()
