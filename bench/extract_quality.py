@@ -38,16 +38,17 @@ Extractor = Callable[[GoldPage], PageFields]
 
 
 def caseharvest_extractor() -> Extractor | str:
-    """caseharvest's extract_page with default rules, or why it cannot be imported."""
+    """caseharvest's extract_page with each page's site rules, or why it cannot be imported."""
     try:
         from caseharvest.extract import extract_page
         from caseharvest.sites import rules_for_url
     except ImportError as exc:
         return f"{type(exc).__name__}: {exc}"
+    rules = {page.url: rules_for_url(page.url) for page in load_gold_set()}  # as a crawl has them
 
     def run(page: GoldPage) -> PageFields:
         result = extract_page(
-            page.html, page.url, rules=rules_for_url(page.url), content_type=page.content_type
+            page.html, page.url, rules=rules[page.url], content_type=page.content_type
         )
         return PageFields.from_extraction(result)
 

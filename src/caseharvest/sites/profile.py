@@ -8,6 +8,7 @@ name as a bundled one replaces it.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import tomllib
@@ -210,6 +211,10 @@ def _profile_texts(extra: Path | None) -> dict[str, tuple[str, str]]:
     return texts
 
 
+# Profiles are read again by every lookup (the user may edit them between commands); the
+# parse of the same text is kept: profiles are frozen values, and recognising a URL's site
+# asks every profile.
+@functools.lru_cache(maxsize=256)
 def parse_profile(text: str, source: str) -> SiteProfile:
     """A profile from TOML text; ``ProfileError`` names *source* on any problem."""
     try:
