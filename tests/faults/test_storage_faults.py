@@ -6,21 +6,30 @@ import os
 import resource
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+
+import pytest
 
 from caseharvest.replica import ReplicaConfig
 from tests.conftest import FAST
 from tests.faults.fault_server import faulty_replica
 
-LIMIT = 150_000  # bytes any file of the run may reach: then every write fails (EFBIG)
+
+def _limit_file_size(limit: int) -> Callable[[], None]:
+    def limit_it() -> None:
+        # What a full disk does to a writer: writes fail (here EFBIG; CPython ignores SIGXFSZ).
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    return limit_it
 
 
-def _limit_file_size() -> None:
-    # What a full disk does to a writer: writes fail (here EFBIG; CPython ignores SIGXFSZ).
-    resource.setrlimit(resource.RLIMIT_FSIZE, (LIMIT, LIMIT))
-
-
-def test_write_errors_stop_the_run_with_one_line_and_a_recoverable_warc(tmp_path: Path) -> None:
+# Bytes any file of the run may reach, then every write fails: different limits make a
+# different file fail first (the catalog's WAL, the WARC file, the run's log).
+@pytest.mark.parametrize("limit", [60_000, 150_000, 400_000])
+def test_write_errors_stop_the_run_with_one_line_and_a_recoverable_warc(
+    tmp_path: Path, limit: int
+) -> None:
     archive = tmp_path / "archive"
     config = ReplicaConfig(cases=200, per_page=10, group_size=2)
     with faulty_replica(config=config, log_path=tmp_path / "log.jsonl") as replica:
@@ -33,15 +42,19 @@ def test_write_errors_stop_the_run_with_one_line_and_a_recoverable_warc(tmp_path
             text=True,
             timeout=120,
             check=False,
-            preexec_fn=_limit_file_size,
+            preexec_fn=_limit_file_size(limit),
         )
         requests = len(replica.exchanges())
     assert result.returncode == 1, result.stderr[-2000:]
     assert "Traceback" not in result.stderr
-    causes = [line for line in result.stderr.splitlines() if line.startswith("error: cannot write")]
+    causes = [
+        line
+        for line in result.stderr.splitlines()
+        if line.lower().startswith("error: cannot write")
+    ]
     assert len(causes) == 1, result.stderr[-3000:]
     # Whichever file hit the limit first: the catalog (SQLite's words) or a WARC/text file.
-    assert "disk i/o error" in causes[0].lower() or "file too large" in causes[0]
+    assert any(words in causes[0].lower() for words in ("disk i/o error", "file too large"))
     # Stopped soon after the first failed write, not after crawling the whole site.
     assert requests < 150, requests
     # The WARC file is closed, or left .open for the next run to recover: a normal run

@@ -109,6 +109,29 @@ def _settled(path: Path) -> bool:
     return ArchiveLock(path.parent).held_by() is None
 
 
+# SQLite's words for a disk that refuses writes.
+_STORAGE_WORDS = ("disk", "full", "i/o", "readonly", "read-only", "unable to open")
+
+
+def is_storage_error(exc: BaseException) -> bool:
+    """True for an error of the archive's storage (a full or read-only disk, an I/O error),
+    not of the data or of a site."""
+    if isinstance(exc, sqlite3.OperationalError):
+        text = str(exc).lower()
+        return any(
+            word in text
+            for word in ("disk", "full", "i/o", "readonly", "read-only", "unable to open")
+        )
+    return isinstance(exc, OSError) and not isinstance(exc, (ConnectionError, TimeoutError))
+
+
+def _damaged(path: Path, exc: Exception) -> str:
+    return (
+        f"{path} cannot be read as a catalog ({exc}): it is damaged; `caseharvest replay` "
+        "rebuilds a catalog from the archive's WARC files into a new folder"
+    )
+
+
 def connect_read_only(path: Path) -> sqlite3.Connection:
     """A connection that never writes: not the catalog, not even SQLite's -shm/-wal files.
 
@@ -170,11 +193,15 @@ class Catalog:
                 self._db.execute("PRAGMA synchronous=NORMAL")
                 self._db.execute("PRAGMA foreign_keys=ON")
                 self.upgraded_from = upgrade(self._db, str(path))
+        except sqlite3.OperationalError as exc:
+            if is_storage_error(exc):
+                raise CatalogError(
+                    f"cannot write the catalog {path}: {exc} (is the disk full or the folder "
+                    "read-only?)"
+                ) from exc
+            raise CatalogError(_damaged(path, exc)) from exc
         except sqlite3.DatabaseError as exc:
-            raise CatalogError(
-                f"{path} cannot be read as a catalog ({exc}): it is damaged; `caseharvest "
-                "replay` rebuilds a catalog from the archive's WARC files into a new folder"
-            ) from exc
+            raise CatalogError(_damaged(path, exc)) from exc
 
     upgraded_from = 2
 

@@ -175,6 +175,19 @@ class _RunLogHandler(logging.FileHandler):
     def handleError(self, record: logging.LogRecord) -> None:
         self.setLevel(logging.CRITICAL + 1)
 
+    def flush(self) -> None:
+        try:
+            super().flush()
+        except OSError:
+            self.setLevel(logging.CRITICAL + 1)
+
+    def close(self) -> None:
+        try:
+            super().close()
+        except OSError:
+            # What was buffered cannot reach the disk: dropped, as the storage error says.
+            self.stream = None  # a closed handler, as close() leaves it
+
 
 def attach_run_log(run: ArchiveRun) -> logging.Handler:
     """``<archive>/logs/<run-id>.log`` at INFO, as `fetch` writes it; detach it when done."""

@@ -15,6 +15,7 @@ import sqlite3
 from scrapy.crawler import Crawler
 from scrapy.utils.defer import deferred_from_coro
 
+from caseharvest.archive.catalog import is_storage_error
 from caseharvest.archive.run import ArchiveRun
 
 logger = logging.getLogger(__name__)
@@ -24,10 +25,7 @@ STOP_REASON = "caseharvest_storage"
 
 def is_storage_failure(exc: BaseException) -> bool:
     """True for an error of the archive's storage (not of the site or of a page)."""
-    if isinstance(exc, sqlite3.OperationalError):
-        text = str(exc).lower()
-        return any(word in text for word in ("disk", "full", "i/o", "readonly", "read-only"))
-    return isinstance(exc, OSError) and not isinstance(exc, (ConnectionError, TimeoutError))
+    return is_storage_error(exc)
 
 
 def describe(exc: BaseException, what: str) -> str:
