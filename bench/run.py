@@ -7,7 +7,9 @@ For each size it starts the bundled replica with that many cases and measures, i
   over the same case URLs followed by a one-process trafilatura pass over its WARC;
 - rerun: an unchanged `caseharvest fetch`: requests the replica answered, wall time;
 - replay: `caseharvest replay` against a one-process warcio + trafilatura loop over the same
-  WARC files, and whether replay's export equals fetch's.
+  WARC files, and whether replay's export equals fetch's;
+- fetch --from-warc: the spider run over the fetched archive (every answer read from it)
+  against replay of the same files.
 Wall and CPU time and peak RSS come from bench/measure.py (one process tree per command).
 """
 
@@ -143,6 +145,22 @@ def bench_size(cases: int, out: Path) -> dict[str, Any]:
         ]
     )
     figures["replay"]["identical"] = export(archive) == export(work / "replayed")
+    # The spider again, every answer read from the archive (no network, no delay): what
+    # re-running a crawl over an archive costs, beside replay of the same files. Misses
+    # (none expected) would exit 1.
+    figures["from_warc"] = measure(
+        [
+            *CASEHARVEST,
+            "fetch",
+            "--from-warc",
+            str(archive / "warc"),
+            "--archive",
+            str(work / "from-warc"),
+            "--quiet",
+            *FAST,
+        ],
+        ok=(0, 1),
+    )
     return figures
 
 
@@ -205,6 +223,7 @@ def table(results: list[dict[str, Any]]) -> str:
                 "warcio + trafilatura loop",
             )
         )
+        lines.append(row(f"fetch --from-warc {n}", result["from_warc"], replay, "replay"))
         lines.append(
             f"| replay {n} throughput | {n / replay['wall_s']:.0f} cases/s | | | "
             f"loop {n / result['naive_replay']['wall_s']:.0f} cases/s | "
