@@ -30,16 +30,11 @@ class CaseStatus(StrEnum):
 
 
 class CaseOutcome(StrEnum):
-    """What one run did with one listed case: every listed case ends with exactly one."""
+    """What storing a fetched case page came to (the ledger counts each)."""
 
     NEW = "new"
     REVISED = "revised"
     UNCHANGED = "unchanged"
-    KNOWN = "known"  # listed, already archived, not fetched again (incremental run)
-    DEAD = "dead"
-    WITHDRAWN = "withdrawn"
-    FAILED = "failed"
-    SKIPPED = "skipped"  # left for a later run by --limit
 
 
 # Slots: a run holds a key and a listing record for every case of a column (tens of

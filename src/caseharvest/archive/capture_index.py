@@ -86,10 +86,6 @@ class CaptureIndex:
         self._request_bodies: dict[tuple[str, int], bytes] = {}
         self._copies: tempfile.TemporaryDirectory[str] | None = None  # a WACZ's WARC entries
 
-    def __deepcopy__(self, memo: dict[int, object]) -> CaptureIndex:
-        # Scrapy deep-copies settings; the index is shared and read-only.
-        return self
-
     @classmethod
     def build(cls, warc_files: list[Path]) -> CaptureIndex:
         """Load the CDXJ entries of *warc_files* (WARC, ARC or WACZ files).

@@ -44,14 +44,6 @@ class ArchiveLayout:
     def warc_root(self) -> Path:
         return self.root / WARC_DIR
 
-    @property
-    def index_root(self) -> Path:
-        return self.root / INDEX_DIR
-
-    @property
-    def replay_dir(self) -> Path:
-        return self.root / REPLAY_DIR
-
     def warc_dir(self, site: str) -> Path:
         return self.warc_root / site
 

@@ -170,10 +170,6 @@ class ArchivePlacement:
             self.stream_end[key] = max(self.stream_end.get(key, 0), end)
         return found.name
 
-    def archive_path(self, location: RecordLocation) -> Path | None:
-        """Where the file holding *location* was placed, or None."""
-        return self.placed.get((location.path, location.member))
-
     def _place(self, source: Path, member: str | None, site: str) -> Path:
         folder = self.layout.warc_dir(site)
         folder.mkdir(parents=True, exist_ok=True)

@@ -62,6 +62,7 @@ class ColumnWalk:
         self.seen: set[str] = set()  # listing URLs read in this walk
         self.pages_with_records = 0
         self.highest_total: int | None = None
+        self.latest_total = 0
         self.pending_cases = 0
         self.deferred: list[ListingRequest] = []
         self.complete = False  # the walk reached the end of the listing
@@ -147,12 +148,10 @@ class ColumnWalk:
                 "refusing to treat it as the column"
             )
         self.highest_total = max(total, self.highest_total or 0)
-        self.ledger.summary.total_record = (self.ledger.summary.total_record or 0) + (
-            total - (self._reported_total or 0)
-        )
-        self._reported_total = total
-
-    _reported_total: int | None = None
+        # The run's total is the sum of its columns' latest totals.
+        summary = self.ledger.summary
+        summary.total_record = (summary.total_record or 0) + total - self.latest_total
+        self.latest_total = total
 
     def _only_known(self, records: tuple[ListingRecord, ...], total: int | None) -> bool:
         for record in records:
