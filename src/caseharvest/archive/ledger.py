@@ -17,7 +17,7 @@ from caseharvest.archive.case_files import content_digest
 from caseharvest.archive.case_store import CaseFetched, NewVersion, case_metadata
 from caseharvest.archive.catalog import Catalog
 from caseharvest.archive.run_summary import RunSummary
-from caseharvest.archive.search_index import index_case
+from caseharvest.archive.search_index import catch_up, index_case
 from caseharvest.extract import ExtractedPage
 from caseharvest.model import CaseKey, CaseOutcome, CaseStatus, ListingRecord, utc_now
 
@@ -190,11 +190,10 @@ class CaseLedger:
             text_sha256=plan.metadata["text_sha256"],
             metadata=plan.metadata,
         )
-        # In the version's transaction, so search never misses a recorded version; replay's
-        # bulk leaves the tokenizing to a later catch-up (see archive/search_index.py).
-        index_case(
-            self.catalog, case.key, plan.metadata, plan.text, defer=not self.commit_each_case
-        )
+        # In the version's transaction, so search never misses a recorded version. The
+        # tokenizing waits: one catch-up for a whole crawl (index_pending) costs a fraction of
+        # one per case; replay leaves it to the next search (see archive/search_index.py).
+        index_case(self.catalog, case.key, plan.metadata, plan.text, defer=True)
         self._resolved(case, CaseOutcome.NEW if plan.previous is None else CaseOutcome.REVISED)
 
     def older_version_inserted(self, case: CaseFetched, number: int, of: int) -> None:
@@ -217,6 +216,11 @@ class CaseLedger:
         self._note(case.key, case.url, CaseStatus.ARCHIVED, None, case.fetched_at, case.listing)
 
     # -- the end --------------------------------------------------------------------------------
+
+    def index_pending(self) -> None:
+        """Tokenize the versions this run recorded into the search index, in one batch."""
+        catch_up(self.catalog)
+        self.catalog.commit()
 
     def close_open(self, why: str) -> None:
         """Fail every listed case still without an outcome (nothing listed goes unaccounted).

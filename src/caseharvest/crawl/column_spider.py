@@ -450,6 +450,11 @@ class ColumnSpider(scrapy.Spider):
             "shutdown": "the run was stopped before its answer was stored",
         }.get(reason, f"the run ended ({reason}) before its answer was stored")
         self.ledger.close_open(why)
+        try:
+            self.ledger.index_pending()
+        except Exception as exc:  # the next search catches up; a refusing disk is named already
+            if not is_storage_failure(exc):
+                raise
 
     # -- attachments and requisites -------------------------------------------------------------
 
