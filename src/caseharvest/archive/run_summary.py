@@ -5,6 +5,11 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+# Log records of a cause the command prints itself when the run ends (``extra=`` of a log
+# call): the terminal shows each cause once; the run's log file has it where it happened.
+REPORTED_AT_THE_END_FLAG = "reported_at_the_end"
+REPORTED_AT_THE_END = {REPORTED_AT_THE_END_FLAG: True}
+
 # Exit codes, documented in README ("Exit codes").
 EXIT_OK = 0
 EXIT_FAILED = 1

@@ -13,7 +13,7 @@ import click
 
 from caseharvest import __version__
 from caseharvest.archive.layout import ArchiveLayout
-from caseharvest.archive.run_summary import RunSummary
+from caseharvest.archive.run_summary import REPORTED_AT_THE_END_FLAG, RunSummary
 from caseharvest.sites import (
     ProfileError,
     SiteProfile,
@@ -117,7 +117,7 @@ def _ours_or_verbose(verbose: bool) -> Callable[[logging.LogRecord], bool]:
     """Our own messages; Scrapy's and Twisted's only with -v (their errors repeat ours)."""
 
     def keep(record: logging.LogRecord) -> bool:
-        if getattr(record, "reported_at_the_end", False):
+        if getattr(record, REPORTED_AT_THE_END_FLAG, False):
             return False  # printed once with the run's other causes when it ends
         return (
             verbose or record.name.startswith("caseharvest") or record.levelno >= logging.CRITICAL

@@ -23,6 +23,7 @@ from twisted.python.failure import Failure
 
 from caseharvest.archive.case_store import CaseFetched
 from caseharvest.archive.run import ArchiveRun
+from caseharvest.archive.run_summary import REPORTED_AT_THE_END
 from caseharvest.capture.content_coding import decode_body
 from caseharvest.crawl.archive_download import ArchiveMiss
 from caseharvest.crawl.capture_extension import CAPTURE_META_KEY
@@ -34,9 +35,6 @@ from caseharvest.listings.base import ListingAnswer, ListingRequest
 from caseharvest.model import DEAD_STATUSES, Capture, CaseKey, ListingRecord
 
 logger = logging.getLogger(__name__)
-# Log records of causes the command prints itself when the run ends (the terminal shows
-# each cause once; the log file has them where they happened).
-REPORTED_AT_THE_END = {"reported_at_the_end": True}
 
 # Error answers reach the callbacks (after the retry middleware has had its tries), so that
 # each one is recorded with its cause; redirects (3xx) are still followed.
@@ -123,6 +121,7 @@ class ColumnSpider(scrapy.Spider):
         self.walks: dict[str, ColumnWalk] = {}
         # Requisites (stylesheets, scripts, images) are fetched once per archive.
         self.requisites_seen: set[str] = set()
+        self.refused_by_site = False  # an anti-bot answer stopped this run
         self.fetch_requisites = True
         # Under plain Scrapy, the run's own log file (`fetch` attaches it itself).
         self.own_run_log: logging.Handler | None = None
@@ -244,8 +243,6 @@ class ColumnSpider(scrapy.Spider):
         logger.error("%s", message, extra=REPORTED_AT_THE_END)
         self.run.summary.fatal.append(message)
         return CloseSpider("caseharvest_fatal")
-
-    refused_by_site = False  # an anti-bot answer stopped this run
 
     def _check_challenge(self, response: Response) -> None:
         challenge = anti_bot_challenge(response)

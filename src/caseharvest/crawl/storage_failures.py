@@ -17,6 +17,7 @@ from scrapy.utils.defer import deferred_from_coro
 
 from caseharvest.archive.catalog import is_storage_error
 from caseharvest.archive.run import ArchiveRun
+from caseharvest.archive.run_summary import REPORTED_AT_THE_END
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +43,7 @@ def stop_for_storage(crawler: Crawler, run: ArchiveRun, exc: BaseException, what
     """Record the cause once and close the spider (from a signal handler or a pipeline)."""
     message = describe(exc, what)
     if not any(cause.startswith("cannot write ") for cause in run.summary.fatal):
-        logger.error("%s", message, exc_info=exc, extra={"reported_at_the_end": True})
+        logger.error("%s", message, exc_info=exc, extra=REPORTED_AT_THE_END)
         run.summary.fatal.append(message)
     engine = crawler.engine
     if engine is not None and getattr(engine, "spider", None) is not None:
