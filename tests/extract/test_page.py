@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from caseharvest.extract import ExtractionRules
+from caseharvest.extract import ExtractionRules, decode_html, read_page
 from caseharvest.extract import extract_page as _extract_page
-from caseharvest.sites import load_profile
+from caseharvest.extract.page_links import page_links
+from caseharvest.sites import load_profile, rules_for_url
+from tests.gold_set import GoldPage, load_gold_set
 
 # These pages are Shandong's: extraction runs with its profile, as `fetch` runs it. (The
 # site-neutral defaults hold no site's words; tests/sites checks that.)
@@ -312,3 +314,16 @@ def _timed(action: object) -> float:
     start = time.perf_counter()
     action()  # type: ignore[operator]
     return time.perf_counter() - start
+
+
+@pytest.mark.parametrize("gold", load_gold_set(), ids=lambda gold: gold.stem)
+def test_one_parse_gives_the_links_and_the_extraction_of_two(gold: GoldPage) -> None:
+    """What a crawl reads of a case page in one parse equals the two separate reads."""
+    rules = rules_for_url(gold.url)
+    read = read_page(gold.html, gold.url, rules=rules, content_type=gold.content_type)
+    assert read.page == _extract_page(
+        gold.html, gold.url, rules=rules, content_type=gold.content_type
+    )
+    text, _encoding = decode_html(gold.html, gold.content_type)
+    assert read.links == page_links(text, gold.url, rules.attachment_paths)
+    assert read_page(gold.html, gold.url, rules=rules, extract=False).page is None

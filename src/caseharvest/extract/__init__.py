@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from caseharvest.extract.decoding import decode_html
 from caseharvest.extract.metadata import Attachment
-from caseharvest.extract.page import ExtractedPage, extract_page
+from caseharvest.extract.page import ExtractedPage, ReadPage, extract_page, read_page
 from caseharvest.extract.rules import ExtractionRules
 
-__all__ = ["Attachment", "ExtractedPage", "ExtractionRules", "decode_html", "extract_page"]
+__all__ = [
+    "Attachment",
+    "ExtractedPage",
+    "ExtractionRules",
+    "ReadPage",
+    "decode_html",
+    "extract_page",
+    "read_page",
+]

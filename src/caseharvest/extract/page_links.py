@@ -42,7 +42,11 @@ def page_links(page: str, base_url: str, scripts: Sequence[str] = ()) -> PageLin
 
     *scripts* are the site's download paths (``ExtractionRules.attachment_paths``).
     """
-    doc = lxml.html.document_fromstring(page)
+    return links_of(lxml.html.document_fromstring(page), base_url, scripts)
+
+
+def links_of(doc: lxml.html.HtmlElement, base_url: str, scripts: Sequence[str] = ()) -> PageLinks:
+    """:func:`page_links` of a page already parsed (left unchanged)."""
     bases = doc.xpath("//base/@href")
     base_url = urljoin(base_url, bases[0]) if bases else base_url
     refs: list[str] = [str(ref) for ref in doc.xpath(_REQUISITE_REFS)]
