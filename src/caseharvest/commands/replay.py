@@ -57,6 +57,7 @@ from caseharvest.capture.record_framing import Damage, RecordLocation
 from caseharvest.commands.import_archive import ArchiveOriginals, VersionHistory
 from caseharvest.extract import ExtractedPage, ExtractionRules
 from caseharvest.model import DEAD_STATUSES, Capture, CaseKey, ListingRecord, WarcRecordRef, utc_now
+from caseharvest.processes import end_with_process
 from caseharvest.sites import SiteProfile, all_profiles
 from caseharvest.sites.case_urls import case_key_of
 from caseharvest.sites.profile import host_of_site_name, host_profile
@@ -219,7 +220,12 @@ def replay(
         command = IMPORT_COMMAND if into else REPLAY_COMMAND
         session = _Session(archive, catalog, known_profiles, command)
         workers = workers or os.cpu_count() or 1
-        executor = ProcessPoolExecutor(workers) if workers > 1 else None
+        # Forked (replay runs no reactor); a killed replay takes its workers with it.
+        executor = (
+            ProcessPoolExecutor(workers, initializer=end_with_process, initargs=(os.getpid(),))
+            if workers > 1
+            else None
+        )
         try:
             session.run(files, _Batches(executor, 2 * workers), progress)
         finally:
