@@ -126,8 +126,8 @@ def page_of_case(index: int) -> SiteResponse:
             body(b"\x00garbage\xff", coding="x-unheard-of"),
             "the page came with Content-Encoding x-unheard-of, which cannot be decoded",
         ),
-        # Not empty, yet no document at all: the link parser raises, the case fails alone.
-        (body(b"<!-- -->"), "ParserError: Document is empty"),
+        # Not empty, yet no document at all: the case fails alone.
+        (body(b"<!-- -->"), "the page holds no HTML document"),
     ],
     ids=["empty", "whitespace", "png", "unknown-coding", "parser-error"],
 )

@@ -13,11 +13,18 @@ import importlib.util
 import os
 import sys
 
-HIDDEN = os.path.realpath(os.environ["CASEHARVEST_TEST_HIDDEN_SOURCE"])
-sys.path[:] = [entry for entry in sys.path if os.path.realpath(entry or ".") != HIDDEN]
-if importlib.util.find_spec("caseharvest") is not None:
-    sys.exit(f"egg_only_runner: caseharvest is importable without the egg ({sys.path})")
 
-from scrapyd.runner import main  # noqa: E402  (after the path is cleaned)
+def run() -> None:
+    hidden = os.path.realpath(os.environ["CASEHARVEST_TEST_HIDDEN_SOURCE"])
+    sys.path[:] = [entry for entry in sys.path if os.path.realpath(entry or ".") != hidden]
+    if importlib.util.find_spec("caseharvest") is not None:
+        sys.exit(f"egg_only_runner: caseharvest is importable without the egg ({sys.path})")
 
-main()
+    from scrapyd.runner import main  # after the path is cleaned
+
+    main()
+
+
+# Guarded as Scrapyd's own runner is: the crawl's worker processes import the main module.
+if __name__ == "__main__":
+    run()

@@ -13,7 +13,8 @@ from typing import Any
 
 from caseharvest.archive.case_files import sha256_text, write_case
 from caseharvest.archive.layout import ArchiveLayout
-from caseharvest.extract import ExtractedPage, ExtractionRules, extract_page
+from caseharvest.extract import ExtractedPage, ExtractionRules, extract_page, read_page
+from caseharvest.extract.page_links import PageLinks
 from caseharvest.model import Capture, CaseKey, ListingRecord
 
 logger = logging.getLogger(__name__)
@@ -54,6 +55,36 @@ def extract_case(
     except Exception as exc:
         logger.exception("extraction failed for %s", url)
         return f"extraction failed: {type(exc).__name__}: {exc}"
+
+
+NO_DOCUMENT = "the page holds no HTML document"
+
+
+@dataclass(frozen=True)
+class CaseReading:
+    """One read of a fetched case page: the links to archive with it and its extraction."""
+
+    links: PageLinks
+    page: ExtractedPage | str | None  # None: not extracted (unchanged); str: why it failed
+
+
+def read_case(
+    body: bytes, url: str, content_type: str | None, rules: ExtractionRules, extract: bool
+) -> CaseReading:
+    """The page's links and (with *extract*) its extraction, from one parse of the page.
+
+    A page that breaks the reader, or holds no HTML document, fails its case with the reason.
+    A top-level function of plain values, so a process pool can run it.
+    """
+    no_links = PageLinks(requisites=(), attachments=())
+    try:
+        read = read_page(body, url, rules=rules, content_type=content_type, extract=extract)
+    except Exception as exc:
+        logger.exception("reading the page failed for %s", url)
+        return CaseReading(no_links, f"extraction failed: {type(exc).__name__}: {exc}")
+    if not read.document:
+        return CaseReading(no_links, NO_DOCUMENT)
+    return CaseReading(read.links, read.page)
 
 
 def case_metadata(case: CaseFetched, page: ExtractedPage, version: int) -> dict[str, Any]:

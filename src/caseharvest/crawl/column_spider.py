@@ -27,6 +27,7 @@ from caseharvest.archive.run_summary import REPORTED_AT_THE_END
 from caseharvest.capture.content_coding import decode_body
 from caseharvest.crawl.archive_download import ArchiveMiss
 from caseharvest.crawl.capture_extension import CAPTURE_META_KEY
+from caseharvest.crawl.case_reader import CaseReader, ReadCase, extract_workers
 from caseharvest.crawl.column_walk import ColumnWalk, WalkError
 from caseharvest.crawl.run_options import attach_run_log, begin_run_from_arguments, detach_run_log
 from caseharvest.crawl.storage_failures import is_storage_failure, stop_for_storage
@@ -48,6 +49,8 @@ CASE_REDIRECTS_META: dict[str, object] = {
     "dont_redirect": True,
     "handle_httpstatus_list": CASE_HTTPSTATUS_LIST,
 }
+# What a case request carries, and a redirect of it passes on.
+CASE_META_KEYS = ("listing", "key", "column", *CASE_REDIRECTS_META)
 # What a case page may be; anything else fails the case (the WARC keeps what came).
 HTML_TYPES = ("text/html", "application/xhtml+xml", "text/xml", "application/xml", "text/plain")
 
@@ -123,6 +126,7 @@ class ColumnSpider(scrapy.Spider):
         self.requisites_seen: set[str] = set()
         self.refused_by_site = False  # an anti-bot answer stopped this run
         self.fetch_requisites = True
+        self.reader = CaseReader(self.profile.extraction, workers=0)
         # Under plain Scrapy, the run's own log file (`fetch` attaches it itself).
         self.own_run_log: logging.Handler | None = None
 
@@ -135,6 +139,7 @@ class ColumnSpider(scrapy.Spider):
             kwargs = {"run": begin_run_from_arguments(kwargs, crawler.settings)}
         spider: ColumnSpider = super().from_crawler(crawler, *args, **kwargs)
         spider.fetch_requisites = crawler.settings.getbool("CASEHARVEST_REQUISITES", True)
+        spider.reader = CaseReader(spider.profile.extraction, extract_workers(crawler.settings))
         crawler.signals.connect(spider.spider_idle, signal=signals.spider_idle)
         if owns_run:
             spider.own_run_log = attach_run_log(spider.run)
@@ -333,15 +338,17 @@ class ColumnSpider(scrapy.Spider):
 
     # -- cases ----------------------------------------------------------------------------------
 
-    def parse_case(self, response: Response) -> Iterator[Request | CaseFetched]:
+    async def parse_case(self, response: Response) -> AsyncIterator[Request | ReadCase]:
         request = response.request or Request(response.url)
-        yield from self._case_answered(request)
+        for resumed in self._case_answered(request):
+            yield resumed
         self._check_challenge(response)
         record: ListingRecord = response.meta["listing"]
         key: CaseKey = response.meta["key"]
         url = urldefrag(record.url)[0]
         try:
-            yield from self._case_answer(response, key, url, record)
+            async for output in self._case_answer(response, key, url, record):
+                yield output
         except CloseSpider:
             raise
         except Exception as exc:
@@ -352,12 +359,13 @@ class ColumnSpider(scrapy.Spider):
             logger.exception("case %s could not be processed", url)
             self.ledger.failed(key, url, f"{type(exc).__name__}: {exc}", record)
 
-    def _case_answer(
+    async def _case_answer(
         self, response: Response, key: CaseKey, url: str, record: ListingRecord
-    ) -> Iterator[Request | CaseFetched]:
+    ) -> AsyncIterator[Request | ReadCase]:
         capture: Capture = response.meta[CAPTURE_META_KEY]
         if response.status in REDIRECT_STATUSES:
-            yield from self._case_redirect(response, key, url, record)
+            for redirect in self._case_redirect(response, key, url, record):
+                yield redirect
             return
         if response.status in DEAD_STATUSES:
             self.ledger.dead(key, url, response.status, capture.fetched_at, record)
@@ -372,17 +380,8 @@ class ColumnSpider(scrapy.Spider):
             if refused is not None:
                 self.ledger.failed(key, url, refused, record)
                 return
-            links = page_links(
-                _text_of(response), response.url, self.profile.extraction.attachment_paths
-            )
-            yield from self._requisites(links.requisites)
-            for _name, link in links.attachments:
-                if self.profile.allows(link):
-                    yield self._request(
-                        link, self.parse_attachment, "attachment", meta={"case": url}, priority=-1
-                    )
         content_type = response.headers.get(b"Content-Type")
-        yield CaseFetched(
+        case = CaseFetched(
             key=key,
             url=url,
             listing=record,
@@ -391,6 +390,21 @@ class ColumnSpider(scrapy.Spider):
             capture=capture,
             not_modified=response.status == 304,
         )
+        # Extraction is skipped when the page is byte-identical to an archived version.
+        extract = self.ledger.needs_extraction(case)
+        if case.not_modified and not extract:
+            yield ReadCase(case, None)
+            return
+        # One parse gives the links to archive with the page and its extraction.
+        reading = await self.reader.read(case, extract=extract)
+        for request in self._requisites(reading.links.requisites):
+            yield request
+        for _name, link in reading.links.attachments:
+            if self.profile.allows(link):
+                yield self._request(
+                    link, self.parse_attachment, "attachment", meta={"case": url}, priority=-1
+                )
+        yield ReadCase(case, reading.page)
 
     def _case_redirect(
         self, response: Response, key: CaseKey, url: str, record: ListingRecord
@@ -419,8 +433,10 @@ class ColumnSpider(scrapy.Spider):
                 key, url, f"redirects to another case of the listing, {target}", record
             )
             return
-        meta = {**response.meta, "redirect_chain": chain, "counted": False}
-        meta.pop(CAPTURE_META_KEY, None)
+        # Only our own keys: Scrapy's (retry_times, download_latency, proxy state) belong to
+        # the answered request, not to the next one.
+        meta = {name: response.meta[name] for name in CASE_META_KEYS if name in response.meta}
+        meta.update(redirect_chain=chain, counted=False)
         # We checked the host and the chain; the duplicate filter would drop a revisit.
         yield self._request(target, self.parse_case, "case", meta=meta, dont_filter=True)
 
@@ -446,6 +462,7 @@ class ColumnSpider(scrapy.Spider):
             "or a request dropped on the way)",
             "shutdown": "the run was stopped before its answer was stored",
         }.get(reason, f"the run ended ({reason}) before its answer was stored")
+        self.reader.close()
         self.ledger.close_open(why)
         try:
             self.ledger.index_pending()

@@ -26,6 +26,7 @@ from caseharvest.archive.catalog import CatalogError
 from caseharvest.archive.lock import ArchiveLockedError
 from caseharvest.archive.run import ArchiveRun
 from caseharvest.archive.schema import SchemaError
+from caseharvest.crawl.case_reader import ExtractWorkersError, extract_workers
 from caseharvest.sites import SiteProfile, load_profile
 
 logger = logging.getLogger(__name__)
@@ -161,6 +162,10 @@ def prepare_settings(settings: BaseSettings) -> None:
         f"caseharvest/{__version__} (+{settings.get('CASEHARVEST_CONTACT')})",
         priority="project",
     )
+    try:
+        extract_workers(settings)
+    except ExtractWorkersError as exc:
+        raise FetchUsageError(str(exc)) from None
     if settings.getbool("HTTPCACHE_ENABLED"):
         raise FetchUsageError(
             "HTTPCACHE_ENABLED is on: cache hits never reach the site, so they cannot be "

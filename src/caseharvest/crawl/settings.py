@@ -25,9 +25,10 @@ CASEHARVEST_FULL = False
 CASEHARVEST_FULL_WALK_DAYS = 7
 # Send conditional requests for every known case (`fetch --revalidate`).
 CASEHARVEST_REVALIDATE = False
-# Extraction worker processes (0: in the crawl process). A polite crawl waits on the site,
-# not on extraction; set it to the number of cores for fast local or --from-warc crawls.
-CASEHARVEST_EXTRACT_WORKERS = 0
+# Processes that read case pages (links and extraction); 0 reads in the crawl process. "auto":
+# none for a polite crawl (it waits on the site, not on reading), one per core beyond the
+# first for a crawl without delay (a local replica, --from-warc).
+CASEHARVEST_EXTRACT_WORKERS = "auto"
 # Words written into each warcinfo record's description (the demo marks its content synthetic).
 CASEHARVEST_WARCINFO_DESCRIPTION = ""
 # Fetch page requisites (scripts, stylesheets, images) so archived pages replay as they looked.
@@ -60,6 +61,10 @@ COOKIES_ENABLED = True
 # Cache hits are not captures: `fetch` refuses to run with the HTTP cache on.
 HTTPCACHE_ENABLED = False
 TELNETCONSOLE_ENABLED = False
+# Scrapy's remote control is an HTTP server that can steer the crawl; a cron job needs none.
+REMOTE_CONTROL_ENABLED = False
+# Statistics nobody reads, paid for on every request: the run report counts what matters.
+DOWNLOADER_STATS = False
 # Attachments can be large; warn at 64 MB, refuse at 512 MB rather than exhaust memory.
 DOWNLOAD_WARNSIZE = 64 * 1024 * 1024
 DOWNLOAD_MAXSIZE = 512 * 1024 * 1024
@@ -69,12 +74,22 @@ DOWNLOADER_MIDDLEWARES = {
     # Before the retry middleware (550) sees the exception: a stale keep-alive connection is
     # sent again on a fresh one without spending the retries meant for the site's faults.
     "caseharvest.crawl.fresh_connections.FreshConnectionRetry": 560,
+    # Answers reach it before HttpCompressionMiddleware (590) does.
+    "caseharvest.crawl.coded_bodies.CodedBodiesAsBytes": 595,
 }
 EXTENSIONS = {
     # Archives every fetch from the response_downloaded signal: raw bodies, every try.
     "caseharvest.crawl.capture_extension.WarcCaptureExtension": 100,
 }
 # The progress line (crawl.progress.ProgressExtension) is added by `fetch` on a terminal.
+SPIDER_MIDDLEWARES = {
+    # Each spider middleware wraps every callback's output in one more async generator. These
+    # three do nothing here: no depth limit, no URL too long to archive (a request refused
+    # for its length would leave its case without an outcome), and no spider meta copying.
+    "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
+    "scrapy.spidermiddlewares.urllength.UrlLengthMiddleware": None,
+    "scrapy.spidermiddlewares.metacopy.MetaCopyDetectionMiddleware": None,
+}
 ITEM_PIPELINES = {
     "caseharvest.crawl.case_pipeline.CasePipeline": 300,
 }
