@@ -119,6 +119,21 @@ class RotatingWarcWriter:
         """Final name of the file being written, or None."""
         return self._path.name.removesuffix(OPEN_SUFFIX) if self._path else None
 
+    @property
+    def size(self) -> int:
+        """Bytes written to the current file (0 when none is open)."""
+        return self._file.tell() if self._file is not None else 0
+
+    def written(self) -> tuple[Path, Path, int] | None:
+        """The file being written (its ``.open`` path and its final one) and its size, all
+        of it flushed to the operating system so that another process can read it; None
+        when no file is open."""
+        if self._file is None or self._path is None:
+            return None
+        self._file.flush()
+        final = self._path.with_name(self._path.name.removesuffix(OPEN_SUFFIX))
+        return self._path, final, self._file.tell()
+
     def write_exchange(
         self, exchange: HttpExchange, revisit_of: RevisitOf | None = None
     ) -> WarcRecordRef:

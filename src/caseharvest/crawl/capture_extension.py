@@ -11,7 +11,6 @@ import logging
 import platform
 from datetime import UTC, datetime
 from importlib.metadata import version
-from pathlib import Path
 from typing import Any
 
 import scrapy
@@ -22,11 +21,12 @@ from scrapy.http import Response
 
 from caseharvest import __version__
 from caseharvest.archive.run import ArchiveRun
-from caseharvest.archive.warc_index import index_warc_file
 from caseharvest.capture.exchange import HttpExchange
 from caseharvest.capture.warc_reader import sha1_digest
 from caseharvest.capture.warc_writer import RevisitOf, RotatingWarcWriter
+from caseharvest.crawl.case_reader import extract_workers
 from caseharvest.crawl.storage_failures import is_storage_failure, stop_for_storage
+from caseharvest.crawl.warc_indexing import WarcIndexing
 from caseharvest.model import Capture
 
 logger = logging.getLogger(__name__)
@@ -99,11 +99,16 @@ class WarcCaptureExtension:
     """Writes every response the downloader gets, with its request, to the run's WARC files."""
 
     def __init__(
-        self, run: ArchiveRun, writer: RotatingWarcWriter, crawler: Crawler | None = None
+        self,
+        run: ArchiveRun,
+        writer: RotatingWarcWriter,
+        crawler: Crawler | None = None,
+        indexing: WarcIndexing | None = None,
     ) -> None:
         self.run = run
         self.writer = writer
         self.crawler = crawler
+        self.indexing = indexing or WarcIndexing(run, background=False)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> WarcCaptureExtension:
@@ -117,6 +122,7 @@ class WarcCaptureExtension:
             # A cache hit never reaches the network, so archiving it would fake a capture.
             raise ValueError("HTTPCACHE_ENABLED must be off: cache hits are not captures")
         settings = crawler.settings
+        indexing = WarcIndexing(run, background=extract_workers(settings) > 0)
         writer = RotatingWarcWriter(
             run.layout.warc_dir(run.profile.name),
             run.profile.name,
@@ -128,9 +134,9 @@ class WarcCaptureExtension:
                 description=settings.get("CASEHARVEST_WARCINFO_DESCRIPTION", ""),
             ),
             max_size=settings.getint("CASEHARVEST_WARC_MAX_SIZE"),
-            on_file_closed=lambda path: _file_closed(run, path),
+            on_file_closed=indexing.file_closed,
         )
-        extension = cls(run, writer, crawler)
+        extension = cls(run, writer, crawler, indexing)
         crawler.signals.connect(extension.response_downloaded, signal=signals.response_downloaded)
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
         return extension
@@ -147,6 +153,7 @@ class WarcCaptureExtension:
         exchange = exchange_from_scrapy(request, response)
         revisit_of = self._revisit_for(exchange)
         record = self.writer.write_exchange(exchange, revisit_of)
+        self.indexing.wrote(self.writer)
         capture_id = self.run.catalog.add_capture(
             run_id=self.run.run_id,
             url=exchange.url,
@@ -187,6 +194,7 @@ class WarcCaptureExtension:
     def spider_closed(self, **_: Any) -> None:
         self.writer.close()
         self.run.catalog.commit()
+        self.indexing.finish()
 
     def stop_now(self) -> None:
         """The run stops without closing the spider (a signal): finish the WARC file now."""
@@ -197,13 +205,3 @@ class WarcCaptureExtension:
             self.run.summary.warn(
                 f"the WARC file could not be closed ({exc}): the next run recovers it"
             )
-
-
-def _file_closed(run: ArchiveRun, path: Path) -> None:
-    """A finished WARC file: count it, and index it (CDXJ, POST bodies appended)."""
-    run.summary.warc_files.append(path.name)
-    try:
-        index_warc_file(path)
-    except OSError as exc:
-        # Nothing is lost: ensure_indexes() indexes any file that lacks its index.
-        run.summary.warn(f"could not index {path.name} now ({exc}); it is indexed on next use")
