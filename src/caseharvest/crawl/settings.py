@@ -60,8 +60,9 @@ CONCURRENT_ITEMS = 4
 COOKIES_ENABLED = True
 # Cache hits are not captures: `fetch` refuses to run with the HTTP cache on.
 HTTPCACHE_ENABLED = False
+# Scrapy's telnet console and remote control (an HTTP server that can steer the crawl) stay
+# off even where a user puts their extensions back (see EXTENSIONS).
 TELNETCONSOLE_ENABLED = False
-# Scrapy's remote control is an HTTP server that can steer the crawl; a cron job needs none.
 REMOTE_CONTROL_ENABLED = False
 # Statistics nobody reads, paid for on every request: the run report counts what matters.
 DOWNLOADER_STATS = False
@@ -80,6 +81,12 @@ DOWNLOADER_MIDDLEWARES = {
 EXTENSIONS = {
     # Archives every fetch from the response_downloaded signal: raw bodies, every try.
     "caseharvest.crawl.capture_extension.WarcCaptureExtension": 100,
+    # Not even imported (Scrapy imports a disabled extension to ask it): a console and a
+    # remote control that a cron job must not open, and feeds of items that hold raw pages
+    # (`caseharvest export` is the feed). Their imports were a tenth of a second per run.
+    "scrapy.extensions.telnet.TelnetConsole": None,
+    "scrapy.extensions.remote_control.RemoteControl": None,
+    "scrapy.extensions.feedexport.FeedExporter": None,
 }
 # The progress line (crawl.progress.ProgressExtension) is added by `fetch` on a terminal.
 SPIDER_MIDDLEWARES = {
