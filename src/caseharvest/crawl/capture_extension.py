@@ -109,6 +109,10 @@ class WarcCaptureExtension:
         self.writer = writer
         self.crawler = crawler
         self.indexing = indexing or WarcIndexing(run, background=False)
+        # Set once a stop signal closed the WARC file: answers still arriving while Scrapy
+        # winds down are not archived (a new file would be left open); their cases end with
+        # the stop's reason.
+        self.stopped = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> WarcCaptureExtension:
@@ -150,6 +154,9 @@ class WarcCaptureExtension:
             stop_for_storage(self.crawler, self.run, exc, "the WARC file")
 
     def _capture(self, request: Request, response: Response) -> None:
+        if self.stopped:
+            logger.info("not archived, the run is stopping: %s", response.url)
+            return
         exchange = exchange_from_scrapy(request, response)
         revisit_of = self._revisit_for(exchange)
         record = self.writer.write_exchange(exchange, revisit_of)
@@ -198,6 +205,7 @@ class WarcCaptureExtension:
 
     def stop_now(self) -> None:
         """The run stops without closing the spider (a signal): finish the WARC file now."""
+        self.stopped = True
         try:
             self.spider_closed()
         except Exception as exc:

@@ -362,7 +362,11 @@ class ColumnSpider(scrapy.Spider):
     async def _case_answer(
         self, response: Response, key: CaseKey, url: str, record: ListingRecord
     ) -> AsyncIterator[Request | ReadCase]:
-        capture: Capture = response.meta[CAPTURE_META_KEY]
+        capture: Capture | None = response.meta.get(CAPTURE_META_KEY)
+        if capture is None:
+            # Not archived: a stop signal closed the WARC file first. The case stays open and
+            # ends with the stop's reason.
+            return
         if response.status in REDIRECT_STATUSES:
             for redirect in self._case_redirect(response, key, url, record):
                 yield redirect
