@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from scrapy.settings import Settings
 
-from caseharvest.archive.case_store import NO_DOCUMENT, CaseFetched, read_case
+from caseharvest.archive.case_store import NO_DOCUMENT, CaseFetched, extract_case, read_case
 from caseharvest.crawl import case_reader
 from caseharvest.crawl.case_reader import CaseReader, ExtractWorkersError, extract_workers
 from caseharvest.extract import ExtractionRules
@@ -111,6 +111,8 @@ def test_a_body_without_a_document_fails_its_case() -> None:
     reading = read_case(b"<!-- -->", case(b"").url, "text/html", ExtractionRules(), extract=True)
     assert reading.page == NO_DOCUMENT
     assert not reading.links.requisites and not reading.links.attachments
+    # Replay decides such a page as fetch does.
+    assert extract_case(b"<!-- -->", case(b"").url, "text/html", ExtractionRules()) == NO_DOCUMENT
 
 
 def test_workers_archive_what_the_crawl_process_archives(

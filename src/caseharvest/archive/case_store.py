@@ -13,7 +13,7 @@ from typing import Any
 
 from caseharvest.archive.case_files import sha256_text, write_case
 from caseharvest.archive.layout import ArchiveLayout
-from caseharvest.extract import ExtractedPage, ExtractionRules, extract_page, read_page
+from caseharvest.extract import ExtractedPage, ExtractionRules, read_page
 from caseharvest.extract.page_links import PageLinks
 from caseharvest.model import Capture, CaseKey, ListingRecord
 
@@ -43,20 +43,6 @@ class CaseFetched:
         return self.not_modified or self.capture.record.record_type == "revisit"
 
 
-def extract_case(
-    body: bytes, url: str, content_type: str | None, rules: ExtractionRules
-) -> ExtractedPage | str:
-    """The extracted page, or the reason extraction failed (a broken page never stops a run).
-
-    A top-level function of plain values, so a process pool can run it.
-    """
-    try:
-        return extract_page(body, url, rules=rules, content_type=content_type)
-    except Exception as exc:
-        logger.exception("extraction failed for %s", url)
-        return f"extraction failed: {type(exc).__name__}: {exc}"
-
-
 NO_DOCUMENT = "the page holds no HTML document"
 
 
@@ -69,22 +55,40 @@ class CaseReading:
 
 
 def read_case(
-    body: bytes, url: str, content_type: str | None, rules: ExtractionRules, extract: bool
+    body: bytes,
+    url: str,
+    content_type: str | None,
+    rules: ExtractionRules,
+    extract: bool = True,
+    links: bool = True,
 ) -> CaseReading:
-    """The page's links and (with *extract*) its extraction, from one parse of the page.
+    """The page's links (with *links*) and its extraction (with *extract*), from one parse.
 
-    A page that breaks the reader, or holds no HTML document, fails its case with the reason.
-    A top-level function of plain values, so a process pool can run it.
+    A page that breaks the reader, or holds no HTML document, fails its case with the reason
+    (a broken page never stops a run). A top-level function of plain values, so a process
+    pool can run it.
     """
     no_links = PageLinks(requisites=(), attachments=())
     try:
-        read = read_page(body, url, rules=rules, content_type=content_type, extract=extract)
+        read = read_page(
+            body, url, rules=rules, content_type=content_type, links=links, extract=extract
+        )
     except Exception as exc:
         logger.exception("reading the page failed for %s", url)
         return CaseReading(no_links, f"extraction failed: {type(exc).__name__}: {exc}")
     if not read.document:
         return CaseReading(no_links, NO_DOCUMENT)
     return CaseReading(read.links, read.page)
+
+
+def extract_case(
+    body: bytes, url: str, content_type: str | None, rules: ExtractionRules
+) -> ExtractedPage | str:
+    """The extracted page, or why the case fails: :func:`read_case` without the links, so
+    that replay decides each page as fetch does."""
+    page = read_case(body, url, content_type, rules, links=False).page
+    assert page is not None  # extraction was asked for
+    return page
 
 
 def case_metadata(case: CaseFetched, page: ExtractedPage, version: int) -> dict[str, Any]:

@@ -128,11 +128,10 @@ class RotatingWarcWriter:
         """The file being written (its ``.open`` path and its final one) and its size, all
         of it flushed to the operating system so that another process can read it; None
         when no file is open."""
-        if self._file is None or self._path is None:
+        if self._file is None or self._path is None or self.current_name is None:
             return None
         self._file.flush()
-        final = self._path.with_name(self._path.name.removesuffix(OPEN_SUFFIX))
-        return self._path, final, self._file.tell()
+        return self._path, self._path.with_name(self.current_name), self._file.tell()
 
     def write_exchange(
         self, exchange: HttpExchange, revisit_of: RevisitOf | None = None
