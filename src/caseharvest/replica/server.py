@@ -129,6 +129,9 @@ class _ReplicaHTTPServer(ThreadingHTTPServer):
     """
 
     daemon_threads = True
+    # nginx's listen backlog. socketserver's default of 5 dropped the SYNs of a crawler opening
+    # its 16 connections at once, and the kernel resent them only a second later.
+    request_queue_size = 511
 
     def __init__(
         self, address: tuple[str, int], replica: ReplicaServer, tls: ssl.SSLContext | None = None
