@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.forkserver
 import os
 import select
 import threading
@@ -12,12 +13,24 @@ from concurrent.futures import ProcessPoolExecutor
 _WATCH_SECONDS = 1.0
 
 
+def start_fork_server(preload: tuple[str, ...]) -> None:
+    """Start this process's fork server now, with *preload* imported in it once for all.
+
+    It returns at once: the server imports on another core while this process goes on, and
+    the first pool to need a worker finds it ready instead of waiting a second for it. The
+    server is one per process; modules not in its preload are imported by each worker.
+    """
+    multiprocessing.set_forkserver_preload(list(preload))
+    multiprocessing.forkserver.ensure_running()
+
+
 def worker_pool(workers: int, *, preload: tuple[str, ...] = ()) -> ProcessPoolExecutor:
     """*workers* processes started by a fork server, with *preload* imported once for all.
 
     A fork server's workers start clean, never as forks of a process running a reactor and
     its threads. Each ends when the process that made the pool does (see
-    :func:`end_with_process`).
+    :func:`end_with_process`). *preload* counts if the fork server is not running yet
+    (:func:`start_fork_server`).
     """
     context = multiprocessing.get_context("forkserver")
     if preload:

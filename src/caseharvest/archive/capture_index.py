@@ -14,7 +14,6 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from cdxj_indexer.main import CDXJIndexer
 from warcio.archiveiterator import ArchiveIterator
 
 from caseharvest.archive.source_files import wacz_member_name, wacz_members
@@ -96,6 +95,8 @@ class CaptureIndex:
         copies in a temporary folder that lives as long as the index, under the names
         ``link_into_archive`` gives them in the archive.
         """
+        from cdxj_indexer.main import CDXJIndexer  # slow to import: see warc_index
+
         entries: list[IndexEntry] = []
         copies = tempfile.TemporaryDirectory(prefix="caseharvest-wacz-")
         files: dict[str, Path] = {}

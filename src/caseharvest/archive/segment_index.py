@@ -16,8 +16,6 @@ import io
 import json
 from pathlib import Path
 
-from cdxj_indexer.main import CDXJIndexer
-
 from caseharvest.archive.atomic_files import replaced_on_success
 from caseharvest.archive.warc_index import index_path_for
 
@@ -42,6 +40,8 @@ def segment_lines(written: Path, final: Path, start: int, end: int) -> list[str]
         data = source.read(end - start)
     if len(data) != end - start:
         raise OSError(f"{final.name}: {end - start} bytes expected at {start}, {len(data)} read")
+    from cdxj_indexer.main import CDXJIndexer  # preloaded in the fork server (see INDEXER_MODULES)
+
     out = io.StringIO()
     indexer = CDXJIndexer(out, [], post_append=True)
     indexer.process_one(io.BytesIO(data), out, final.name)

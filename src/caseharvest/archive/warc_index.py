@@ -16,8 +16,6 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-from cdxj_indexer.main import CDXJIndexer
-
 from caseharvest.archive.atomic_files import replaced_on_success
 from caseharvest.archive.layout import INDEX_DIR, WARC_DIR
 from caseharvest.capture import warcio_brotli
@@ -55,6 +53,10 @@ def index_warc_file(warc: Path) -> Path:
     as replay tools look them up; this relies on each request record following its response
     and naming it in WARC-Concurrent-To.
     """
+    # Imported here: cdxj-indexer brings requests and tldextract (0.3 s), which a command
+    # that indexes nothing (or indexes in an indexer process) need not load.
+    from cdxj_indexer.main import CDXJIndexer
+
     target = index_path_for(warc)
     target.parent.mkdir(parents=True, exist_ok=True)
     with replaced_on_success(target, sync=True) as temporary:

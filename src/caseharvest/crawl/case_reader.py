@@ -23,6 +23,8 @@ from caseharvest.processes import worker_pool
 POLITE_DELAY = 0.1
 # More workers than this gain nothing: the reactor's core is the limit by then.
 MAX_AUTO_WORKERS = 4
+# What a reading worker imports (lxml, trafilatura, the extraction rules).
+READER_MODULES = ("caseharvest.archive.case_store",)
 
 
 class ExtractWorkersError(ValueError):
@@ -79,7 +81,7 @@ class CaseReader:
         if self.workers <= 0:
             return read_case(case.body, case.url, case.content_type, self.rules, extract)
         if self._pool is None:
-            self._pool = worker_pool(self.workers, preload=("caseharvest.archive.case_store",))
+            self._pool = worker_pool(self.workers, preload=READER_MODULES)
         future = self._pool.submit(
             read_case, case.body, case.url, case.content_type, self.rules, extract
         )

@@ -23,6 +23,7 @@ from caseharvest.archive.source_files import (
     refuse_archive_holding,
 )
 from caseharvest.crawl import settings as default_settings
+from caseharvest.crawl.case_reader import READER_MODULES, extract_workers
 from caseharvest.crawl.column_spider import ColumnSpider
 from caseharvest.crawl.run_options import (
     FetchUsageError,
@@ -33,6 +34,8 @@ from caseharvest.crawl.run_options import (
     prepare_settings,
     start_run,
 )
+from caseharvest.crawl.warc_indexing import INDEXER_MODULES
+from caseharvest.processes import start_fork_server
 from caseharvest.sites import SiteProfile
 
 logger = logging.getLogger(__name__)
@@ -132,6 +135,11 @@ def run_fetch(
         except SourceError as exc:
             raise FetchUsageError(str(exc)) from exc
         _answer_from_warc(settings)
+    if extract_workers(settings) > 0:
+        # The workers' fork server imports (a second) on another core while this process
+        # opens the archive and starts the crawl: the first case page finds a worker ready.
+        # A crawl answered from WARC files writes none, so it has no indexer.
+        start_fork_server(READER_MODULES + (() if from_warc else INDEXER_MODULES))
     options = RunOptions(profile, archive, limit=limit, full=full, revalidate=revalidate)
     run = start_run(options, settings)
     log_handler = attach_run_log(run)

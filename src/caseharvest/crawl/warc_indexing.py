@@ -25,6 +25,8 @@ logger = logging.getLogger(__name__)
 
 # A stretch of this many bytes goes to the indexer process (a few hundred records).
 SEGMENT_BYTES = 2 * 1024 * 1024
+# What the indexer process imports (cdxj-indexer, which segment_index imports when it runs).
+INDEXER_MODULES = ("caseharvest.archive.segment_index", "cdxj_indexer.main")
 
 
 class WarcIndexing:
@@ -76,7 +78,7 @@ class WarcIndexing:
 
     def _submit(self, path: Path, job: Any, *args: Any) -> None:
         if self._pool is None:
-            self._pool = worker_pool(1, preload=("caseharvest.archive.segment_index",))
+            self._pool = worker_pool(1, preload=INDEXER_MODULES)
         self._jobs.setdefault(path, []).append(self._pool.submit(job, *args))
 
     def _index_here(self, path: Path) -> None:
