@@ -65,6 +65,37 @@ def _chunked(body: bytes) -> bytes:
     return b"".join(frames) + b"0\r\n\r\n"
 
 
+def frame_response(
+    response: SiteResponse, *, method: str, client_speaks_11: bool, close: bool
+) -> tuple[list[tuple[str, str]], bytes, bytes]:
+    """*response* as nginx frames it: its headers (Date now), the body sent, the wire bytes.
+
+    Server, Date and Content-Type come first, then the framing (chunked for a client that
+    speaks HTTP/1.1 when the site chunks, Content-Length otherwise), Connection, and the
+    site's other headers in their order. A HEAD answer and 1xx/204/304 carry no body.
+    """
+    status = response.status
+    content_type = [h for h in response.headers if h[0].lower() == "content-type"]
+    others = [h for h in response.headers if h[0].lower() != "content-type"]
+    headers = [("Server", SERVER_HEADER), ("Date", email.utils.formatdate(usegmt=True))]
+    headers += content_type
+    has_body = status >= 200 and status not in (204, 304)
+    chunked = response.chunked and has_body and client_speaks_11
+    if chunked:
+        headers.append(("Transfer-Encoding", "chunked"))
+    elif has_body:
+        headers.append(("Content-Length", str(len(response.body))))
+    headers.append(("Connection", "close" if close else "keep-alive"))
+    headers += others
+    sent_body = response.body if has_body and method != "HEAD" else b""
+    head = f"HTTP/1.1 {status} {_reason(status)}\r\n"
+    head += "".join(f"{name}: {value}\r\n" for name, value in headers) + "\r\n"
+    wire = head.encode("latin-1")
+    if sent_body:
+        wire += _chunked(sent_body) if chunked else sent_body
+    return headers, sent_body, wire
+
+
 class HostedSite(Protocol):
     """What the server needs of a site: which requests reach it, and its answer to one."""
 
@@ -361,30 +392,16 @@ class _ReplicaHandler(BaseHTTPRequestHandler):
         on_site: bool,
         request_body: bytes,
     ) -> None:
-        status = response.status
-        reason = _reason(status)
-        content_type = [h for h in response.headers if h[0].lower() == "content-type"]
-        others = [h for h in response.headers if h[0].lower() != "content-type"]
-        headers = [("Server", SERVER_HEADER), ("Date", email.utils.formatdate(usegmt=True))]
-        headers += content_type
-        has_body = status >= 200 and status not in (204, 304)
         version = getattr(self, "request_version", "HTTP/0.9")
-        client_speaks_11 = version not in ("HTTP/0.9", "HTTP/1.0")
-        chunked = response.chunked and has_body and client_speaks_11
-        if chunked:
-            headers.append(("Transfer-Encoding", "chunked"))
-        elif has_body:
-            headers.append(("Content-Length", str(len(response.body))))
         close = response.close or self.close_connection
-        headers.append(("Connection", "close" if close else "keep-alive"))
-        headers += others
         method = getattr(self, "command", None) or ""
-        sent_body = response.body if has_body and method != "HEAD" else b""
-        head = f"HTTP/1.1 {status} {reason}\r\n"
-        head += "".join(f"{name}: {value}\r\n" for name, value in headers) + "\r\n"
-        wire = head.encode("latin-1")
-        if sent_body:
-            wire += _chunked(sent_body) if chunked else sent_body
+        status, reason = response.status, _reason(response.status)
+        headers, sent_body, wire = frame_response(
+            response,
+            method=method,
+            client_speaks_11=version not in ("HTTP/0.9", "HTTP/1.0"),
+            close=close,
+        )
         # Logged before writing, so a client that has read the answer always finds it logged.
         self.server.replica.record(
             Exchange(
