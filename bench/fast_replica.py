@@ -53,6 +53,7 @@ class FastReplica:
         self._loop = asyncio.new_event_loop()
         self._server: asyncio.AbstractServer | None = None
         self._thread: threading.Thread | None = None
+        self.port = 0
         self.proxy_url = ""
 
     def warm(self) -> int:
@@ -96,8 +97,8 @@ class FastReplica:
         self._server = self._loop.run_until_complete(
             self._loop.create_server(lambda: _Connection(self), "127.0.0.1", 0, backlog=511)
         )
-        port = self._server.sockets[0].getsockname()[1]
-        self.proxy_url = f"http://127.0.0.1:{port}"
+        self.port = self._server.sockets[0].getsockname()[1]
+        self.proxy_url = f"http://127.0.0.1:{self.port}"
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._thread.start()
         return self
