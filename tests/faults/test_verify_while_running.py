@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 from caseharvest.replica import ReplicaConfig, ReplicaSite
@@ -14,6 +17,16 @@ from tests.conftest import FAST, run_caseharvest
 from tests.faults.fault_server import faulty_replica, stalling
 
 CONFIG = ReplicaConfig(cases=20, per_page=5, group_size=2)
+
+
+def _wait_for_committed_captures(catalog: Path) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with contextlib.closing(sqlite3.connect(f"file:{catalog}?mode=ro", uri=True)) as db:
+            if db.execute("SELECT COUNT(*) FROM captures").fetchone()[0]:
+                return
+        time.sleep(0.1)
+    raise AssertionError("the running crawl committed no capture")
 
 
 def test_verify_during_a_fetch_reports_no_false_problems(tmp_path: Path) -> None:
@@ -33,6 +46,9 @@ def test_verify_during_a_fetch_reports_no_false_problems(tmp_path: Path) -> None
         try:
             assert arrived.wait(60), "the crawl never asked for the stalled page"
             assert list((archive / "warc/shandong").glob("*.open"))  # mid-run, for sure
+            # The run commits as it goes, at most COMMIT_SECONDS apart: what it has committed
+            # of the file it is writing is what verify must not mistake for damage.
+            _wait_for_committed_captures(archive / "catalog.sqlite3")
             during = run_caseharvest("verify", "--archive", str(archive))
         finally:
             release.set()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import time
 from dataclasses import dataclass
 
 from caseharvest.archive.case_files import content_digest
@@ -22,6 +23,13 @@ from caseharvest.extract import ExtractedPage
 from caseharvest.model import CaseKey, CaseOutcome, CaseStatus, ListingRecord, utc_now
 
 logger = logging.getLogger(__name__)
+
+# `fetch` commits the catalog at most this often. A fast crawl settles hundreds of cases a
+# second, and a commit for each rewrote the same index pages into the WAL hundreds of times
+# a second. Files come first, rows second, so a run killed between two commits loses only
+# catalog rows: the next run registers their captures from the WARC file
+# (archive/recovery.py) and fetches those cases again. Every stop and the run's end commit.
+COMMIT_SECONDS = 0.5
 
 
 @dataclass
@@ -50,9 +58,10 @@ class CaseLedger:
         self.site = site
         self.run_id = run_id
         self.limit = limit
-        # `fetch` commits each case as it is archived; `replay`, rebuilding from files that
-        # stay, commits in batches.
+        # `fetch` commits as it goes (see COMMIT_SECONDS); `replay`, rebuilding from files
+        # that stay, commits in batches of its own.
         self.commit_each_case = commit_each_case
+        self._committed_at = time.monotonic()
         self.known = catalog.case_keys(site, statuses=(CaseStatus.ARCHIVED, CaseStatus.DEAD))
         self.withdrawn = catalog.withdrawn_keys(site)
         self.listed_keys: set[CaseKey] = set()
@@ -262,6 +271,14 @@ class CaseLedger:
         )
         self._commit()
 
+    def commit_due(self) -> None:
+        """Commit rows held back longer than ``COMMIT_SECONDS`` (a crawl's timer, meanwhile)."""
+        self._commit()
+
     def _commit(self) -> None:
-        if self.commit_each_case:
+        if not self.commit_each_case:
+            return
+        now = time.monotonic()
+        if now - self._committed_at >= COMMIT_SECONDS:
             self.catalog.commit()
+            self._committed_at = now

@@ -339,7 +339,7 @@ def verify(archive: Path) -> None:
         raise click.ClickException(str(exc)) from exc
     for problem in problems:
         click.echo(f"problem: {problem}", err=True)
-    if counts.get("in_progress"):
+    if counts.get("run_in_progress"):
         click.echo(
             f"a run is in progress: {counts['in_progress']} captures in the WARC file it is "
             "writing were not checked (verify again after the run)",

@@ -42,6 +42,7 @@ def verify_archive(archive: Path) -> tuple[list[str], dict[str, int]]:
                 f"{path.name}: left open by an interrupted run (the next `fetch` recovers it)"
             )
     counts["in_progress"] = 0
+    counts["run_in_progress"] = int(running)
     for path in warc_files(archive):
         counts["warc_files"] += 1
         offsets[path.name] = {}

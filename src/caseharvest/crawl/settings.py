@@ -83,6 +83,8 @@ DOWNLOADER_MIDDLEWARES = {
 EXTENSIONS = {
     # Archives every fetch from the response_downloaded signal: raw bodies, every try.
     "caseharvest.crawl.capture_extension.WarcCaptureExtension": 100,
+    # Commits the catalog rows held back (archive.ledger.COMMIT_SECONDS) while none settles.
+    "caseharvest.crawl.pending_commits.PendingCommits": 110,
 }
 # Scrapy's own extensions less a console and a remote control that a cron job must not open,
 # and feeds of items that hold raw pages (`caseharvest export` is the feed). They are left out
