@@ -1,6 +1,6 @@
 """Speed and memory of fetch, rerun and replay, next to what a user would otherwise run.
 
-    .venv/bin/python bench/run.py [--cases 2000 20000] [--out bench/out]
+    .venv/bin/python bench/run.py [--cases 2000 20000] [--out bench/out] [--repeat 3]
 
 For each size it starts a replica of the Shandong column with that many cases, answered from
 memory as fast as wget can ask (bench/fast_replica.py), and measures, in one run:
@@ -12,6 +12,8 @@ memory as fast as wget can ask (bench/fast_replica.py), and measures, in one run
 - fetch --from-warc: the spider run over the fetched archive (every answer read from it)
   against replay of the same files.
 Wall and CPU time and peak RSS come from bench/measure.py (one process tree per command).
+Below 10,000 cases each comparison runs --repeat times (3), ours and the baseline taking
+turns, and the run with the median wall time is reported.
 """
 
 from __future__ import annotations
@@ -80,7 +82,33 @@ def export(archive: Path) -> str:
     ).stdout
 
 
-def bench_size(cases: int, out: Path) -> dict[str, Any]:
+def median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The run with the median wall time, with every run's wall time beside it."""
+    ordered = sorted(runs, key=lambda run: run["wall_s"])
+    return {**ordered[len(ordered) // 2], "walls": [round(run["wall_s"], 2) for run in runs]}
+
+
+def wget_command(replica: FastReplica, work: Path) -> list[str]:
+    return [
+        "wget",
+        "--quiet",
+        "--tries=3",
+        "--delete-after",
+        "-P",
+        str(work / "wget"),
+        "-e",
+        "robots=off",
+        "-e",
+        "use_proxy=on",
+        "-e",
+        f"http_proxy={replica.proxy_url}",
+        f"--warc-file={work / 'wget'}",
+        "-i",
+        str(work / "urls.txt"),
+    ]
+
+
+def bench_size(cases: int, out: Path, repeats: int) -> dict[str, Any]:
     work = out / f"{cases}"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
@@ -90,12 +118,35 @@ def bench_size(cases: int, out: Path) -> dict[str, Any]:
         env = proxied_env(replica)
         urls = [case.url for case in replica.site.listed()]
         (work / "urls.txt").write_text("\n".join(urls) + "\n", "utf-8")
+        # fetch and its baseline take turns, so that a machine whose speed drifts (this one
+        # does, by a tenth and more within minutes) slows both alike.
+        runs: dict[str, list[dict[str, Any]]] = {"fetch": [], "wget": [], "wget_extract": []}
+        for _ in range(repeats):
+            shutil.rmtree(archive, ignore_errors=True)
+            replica.clear_log()
+            fetch = measure(
+                [*CASEHARVEST, "fetch", "--archive", str(archive), "--quiet", *FAST], env
+            )
+            fetch["requests"] = len(replica.exchanges())
+            runs["fetch"].append(fetch)
+            shutil.rmtree(work / "wget", ignore_errors=True)
+            (work / "wget.warc.gz").unlink(missing_ok=True)
+            (work / "wget").mkdir()
+            # exit 8: some answer was an error (the replica's dead link is a 404)
+            runs["wget"].append(measure(wget_command(replica, work), env, ok=(0, 8)))
+            runs["wget_extract"].append(
+                measure(
+                    [
+                        PYTHON,
+                        str(BENCH / "naive_extract.py"),
+                        str(work / "wget.jsonl"),
+                        str(work / "wget.warc.gz"),
+                    ]
+                )
+            )
+        figures.update({step: median_run(step_runs) for step, step_runs in runs.items()})
 
-        figures["fetch"] = measure(
-            [*CASEHARVEST, "fetch", "--archive", str(archive), "--quiet", *FAST], env
-        )
-        figures["fetch"]["requests"] = len(replica.exchanges())
-
+        # The archive of the last fetch: an unchanged rerun, then replay and --from-warc.
         replica.clear_log()
         figures["rerun"] = measure(
             [*CASEHARVEST, "fetch", "--archive", str(archive), "--quiet", *FAST], env
@@ -104,65 +155,42 @@ def bench_size(cases: int, out: Path) -> dict[str, Any]:
         figures["rerun"]["after_robots"] = len(
             [e for e in replica.exchanges() if not e.url.endswith("/robots.txt")]
         )
-
-        wget_dir = work / "wget"
-        wget_dir.mkdir()
-        figures["wget"] = measure(
-            [
-                "wget",
-                "--quiet",
-                "--tries=3",
-                "--delete-after",
-                "-P",
-                str(wget_dir),
-                "-e",
-                "robots=off",
-                "-e",
-                "use_proxy=on",
-                "-e",
-                f"http_proxy={replica.proxy_url}",
-                f"--warc-file={work / 'wget'}",
-                "-i",
-                str(work / "urls.txt"),
-            ],
-            env,
-            ok=(0, 8),  # 8: some answer was an error (the replica's dead link is a 404)
-        )
-    wget_warc = [str(work / "wget.warc.gz")]
-    figures["wget_extract"] = measure(
-        [PYTHON, str(BENCH / "naive_extract.py"), str(work / "wget.jsonl"), *wget_warc]
-    )
     warcs = [str(p) for p in sorted((archive / "warc").rglob("*.warc.gz"))]
-    figures["naive_replay"] = measure(
-        [PYTHON, str(BENCH / "naive_extract.py"), str(work / "naive.jsonl"), *warcs]
-    )
-    figures["replay"] = measure(
-        [
+    replays: dict[str, list[dict[str, Any]]] = {"naive_replay": [], "replay": [], "from_warc": []}
+    for _ in range(repeats):
+        replays["naive_replay"].append(
+            measure([PYTHON, str(BENCH / "naive_extract.py"), str(work / "naive.jsonl"), *warcs])
+        )
+        shutil.rmtree(work / "replayed", ignore_errors=True)
+        replay = [
             *CASEHARVEST,
             "replay",
             str(archive / "warc"),
             "--archive",
             str(work / "replayed"),
-            "--quiet",
         ]
-    )
+        replays["replay"].append(measure([*replay, "--quiet"]))
+        # The spider again, every answer read from the archive (no network, no delay): what
+        # re-running a crawl over an archive costs, beside replay of the same files. Misses
+        # (none expected) would exit 1.
+        shutil.rmtree(work / "from-warc", ignore_errors=True)
+        replays["from_warc"].append(
+            measure(
+                [
+                    *CASEHARVEST,
+                    "fetch",
+                    "--from-warc",
+                    str(archive / "warc"),
+                    "--archive",
+                    str(work / "from-warc"),
+                    "--quiet",
+                    *FAST,
+                ],
+                ok=(0, 1),
+            )
+        )
+    figures.update({step: median_run(step_runs) for step, step_runs in replays.items()})
     figures["replay"]["identical"] = export(archive) == export(work / "replayed")
-    # The spider again, every answer read from the archive (no network, no delay): what
-    # re-running a crawl over an archive costs, beside replay of the same files. Misses
-    # (none expected) would exit 1.
-    figures["from_warc"] = measure(
-        [
-            *CASEHARVEST,
-            "fetch",
-            "--from-warc",
-            str(archive / "warc"),
-            "--archive",
-            str(work / "from-warc"),
-            "--quiet",
-            *FAST,
-        ],
-        ok=(0, 1),
-    )
     return figures
 
 
@@ -204,7 +232,8 @@ def table(results: list[dict[str, Any]]) -> str:
         }
         lines.append(
             row(
-                f"fetch {n} ({result['fetch']['requests']} requests)",
+                f"fetch {n} ({result['fetch']['requests']} requests; median of "
+                f"{len(result['fetch']['walls'])})",
                 result["fetch"],
                 wget_total,
                 "wget + trafilatura",
@@ -224,7 +253,8 @@ def table(results: list[dict[str, Any]]) -> str:
         replay = result["replay"]
         lines.append(
             row(
-                f"replay {n} (output identical: {replay['identical']})",
+                f"replay {n} (output identical: {replay['identical']}; median of "
+                f"{len(replay['walls'])})",
                 replay,
                 result["naive_replay"],
                 "warcio + trafilatura loop",
@@ -249,12 +279,20 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, nargs="+", default=[2000, 20000])
     parser.add_argument("--out", type=Path, default=BENCH / "out")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=3,
+        help="runs of fetch and its baseline, taking turns, at sizes under 10,000 cases "
+        "(the median is reported; larger sizes run once)",
+    )
     options = parser.parse_args()
     if shutil.which("wget") is None:
         raise SystemExit("wget is needed for the baseline: apt-get install wget")
     results = []
     for cases in options.cases:
-        results.append(bench_size(cases, options.out))
+        repeats = options.repeat if cases < 10_000 else 1
+        results.append(bench_size(cases, options.out, repeats))
         print(json.dumps(results[-1]), file=sys.stderr)
     print(table(results))
     return 0
