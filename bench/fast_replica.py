@@ -69,8 +69,11 @@ class FastReplica:
                     self._cache[(case.url, gzip)] = response
         return len(self._cache)
 
-    def answer(self, method: str, url: str, headers: list[tuple[str, str]], body: bytes) -> bytes:
-        """The wire bytes answering one request (the exchange is logged)."""
+    def answer(
+        self, method: str, url: str, headers: list[tuple[str, str]], body: bytes
+    ) -> tuple[bytes, bool]:
+        """The wire bytes answering one request, and whether the connection then closes (the
+        exchange is logged)."""
         parts = urlsplit(url)
         request = SiteRequest(method, parts.path or "/", parts.query, tuple(headers), body)
         key = (url, accepts_gzip(request.header("Accept-Encoding")))
@@ -84,7 +87,8 @@ class FastReplica:
                 self._cache[key] = response
         close = response.close or response.hang_up
         self._log.append(Exchange(method, url, response.status))
-        return frame_response(response, method=method, client_speaks_11=True, close=close)[2]
+        wire = frame_response(response, method=method, client_speaks_11=True, close=close)[2]
+        return wire, close
 
     def exchanges(self) -> list[Exchange]:
         return list(self._log)
@@ -163,7 +167,7 @@ class _Connection(asyncio.Protocol):
             if target.startswith("/"):  # origin-form: the Host header names the site
                 host = next((v for n, v in headers if n.lower() == "host"), "")
                 target = f"http://{host}{target}"
-            wire = self.replica.answer(method, target, headers, body)
+            wire, close = self.replica.answer(method, target, headers, body)
             self.transport.write(wire)
-            if b"\r\nConnection: close\r\n" in wire[: wire.find(b"\r\n\r\n") + 2]:
+            if close:
                 self.transport.close()
