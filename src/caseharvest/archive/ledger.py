@@ -51,7 +51,7 @@ class CaseLedger:
         run_id: str,
         *,
         limit: int = 0,
-        commit_each_case: bool = True,
+        commit_as_it_goes: bool = True,
     ) -> None:
         self.catalog = catalog
         self.summary = summary
@@ -60,7 +60,7 @@ class CaseLedger:
         self.limit = limit
         # `fetch` commits as it goes (see COMMIT_SECONDS); `replay`, rebuilding from files
         # that stay, commits in batches of its own.
-        self.commit_each_case = commit_each_case
+        self.commit_as_it_goes = commit_as_it_goes
         self._committed_at = time.monotonic()
         self.known = catalog.case_keys(site, statuses=(CaseStatus.ARCHIVED, CaseStatus.DEAD))
         self.withdrawn = catalog.withdrawn_keys(site)
@@ -276,7 +276,7 @@ class CaseLedger:
         self._commit()
 
     def _commit(self) -> None:
-        if not self.commit_each_case:
+        if not self.commit_as_it_goes:
             return
         now = time.monotonic()
         if now - self._committed_at >= COMMIT_SECONDS:

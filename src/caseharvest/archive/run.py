@@ -81,7 +81,7 @@ class ArchiveRun:
         *,
         command: str = "fetch",
         limit: int = 0,
-        commit_each_case: bool = True,
+        commit_as_it_goes: bool = True,
         recover: bool = True,
     ) -> ArchiveRun:
         """Take the archive's lock, open (or upgrade) its catalog, begin a run of *command*.
@@ -103,7 +103,7 @@ class ArchiveRun:
                 profile.name,
                 run_id,
                 limit=limit,
-                commit_each_case=commit_each_case,
+                commit_as_it_goes=commit_as_it_goes,
             )
             run = cls(profile, layout, catalog, ledger, run_id, summary, lock=lock)
             catalog.begin_run(run_id, profile.name, command, summary.started_at)

@@ -314,7 +314,9 @@ class _Session:
         if run is None:
             run_id = self._unique_run_id(profile.name)
             summary = RunSummary(run_id=run_id, site=profile.name, started_at=utc_now())
-            ledger = CaseLedger(self.catalog, summary, profile.name, run_id, commit_each_case=False)
+            ledger = CaseLedger(
+                self.catalog, summary, profile.name, run_id, commit_as_it_goes=False
+            )
             run = ArchiveRun(profile, self.layout, self.catalog, ledger, run_id, summary)
             self.catalog.begin_run(run_id, profile.name, self.command, summary.started_at)
             self.runs[profile.name] = run
