@@ -32,9 +32,9 @@ def worker_pool(workers: int, *, preload: tuple[str, ...] = ()) -> ProcessPoolEx
     :func:`end_with_process`). *preload* counts if the fork server is not running yet
     (:func:`start_fork_server`).
     """
-    context = multiprocessing.get_context("forkserver")
     if preload:
-        context.set_forkserver_preload(list(preload))
+        start_fork_server(preload)
+    context = multiprocessing.get_context("forkserver")
     return ProcessPoolExecutor(
         workers, mp_context=context, initializer=end_with_process, initargs=(os.getpid(),)
     )

@@ -41,9 +41,7 @@ class PendingCommits:
 
     def spider_closed(self, **_: Any) -> None:
         # The spider's close commits everything (the ledger closes the run's open cases).
-        if self._timer is not None and self._timer.running:
-            self._timer.stop()
-        self._timer = None
+        self._stop()
 
     def _commit_due(self, run: ArchiveRun) -> None:
         try:
@@ -51,5 +49,10 @@ class PendingCommits:
         except Exception as exc:
             if not is_storage_failure(exc):
                 raise
-            self.spider_closed()
+            self._stop()
             stop_for_storage(self.crawler, run, exc, "the catalog")
+
+    def _stop(self) -> None:
+        if self._timer is not None and self._timer.running:
+            self._timer.stop()
+        self._timer = None
