@@ -6,6 +6,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -67,6 +68,17 @@ def exchanges(count: int) -> list[tuple[HttpExchange, RevisitOf | None]]:
     return made
 
 
+def _writer(tmp_path: Path, indexing: WarcIndexing, **options: Any) -> RotatingWarcWriter:
+    return RotatingWarcWriter(
+        tmp_path / "warc" / "shandong",
+        "shandong",
+        {"software": "caseharvest/test"},
+        hostname="testhost",
+        on_file_closed=indexing.file_closed,
+        **options,
+    )
+
+
 @pytest.mark.parametrize("segment", [7_000, 50_000])
 def test_segments_make_the_index_of_the_closed_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, segment: int
@@ -74,14 +86,7 @@ def test_segments_make_the_index_of_the_closed_file(
     monkeypatch.setattr(warc_indexing, "SEGMENT_BYTES", segment)
     run = Run()
     indexing = WarcIndexing(run, background=True)  # type: ignore[arg-type]
-    writer = RotatingWarcWriter(
-        tmp_path / "warc" / "shandong",
-        "shandong",
-        {"software": "caseharvest/test"},
-        hostname="testhost",
-        max_size=400_000,  # several files, each closed mid-run
-        on_file_closed=indexing.file_closed,
-    )
+    writer = _writer(tmp_path, indexing, max_size=400_000)  # several files, each closed mid-run
     for exchange, revisit in exchanges(300):
         writer.write_exchange(exchange, revisit)
         indexing.wrote(writer)
@@ -107,13 +112,7 @@ def test_a_segment_that_cannot_be_read_leaves_the_file_to_the_plain_index(
     monkeypatch.setattr(warc_indexing, "SEGMENT_BYTES", 20_000)
     run = Run()
     indexing = WarcIndexing(run, background=True)  # type: ignore[arg-type]
-    writer = RotatingWarcWriter(
-        tmp_path / "warc" / "shandong",
-        "shandong",
-        {"software": "caseharvest/test"},
-        hostname="testhost",
-        on_file_closed=indexing.file_closed,
-    )
+    writer = _writer(tmp_path, indexing)
     pairs = exchanges(60)
     for exchange, revisit in pairs[:30]:
         writer.write_exchange(exchange, revisit)
