@@ -8,6 +8,7 @@ and `replay` hand :class:`Capture` values to the ledger.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -49,6 +50,12 @@ class CaseKey:
     site: str
     column: str
     case_id: str
+
+    def __post_init__(self) -> None:
+        # A crawl keeps every case's key, and each parse of a URL or catalog row makes new
+        # strings: one copy of a site's and a column's name serves them all.
+        object.__setattr__(self, "site", sys.intern(self.site))
+        object.__setattr__(self, "column", sys.intern(self.column))
 
     def __str__(self) -> str:
         return f"{self.site}/{self.column}/{self.case_id}"

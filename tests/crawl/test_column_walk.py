@@ -270,3 +270,30 @@ def test_links_the_source_does_not_recognise_fail_with_a_reason(catalog: Catalog
     summary = walk.ledger.summary
     assert "not a case page" in summary.failed["http://fake.example/about.html"]
     assert any("does not allow" in warning for warning in summary.warnings)
+
+
+def test_a_case_named_again_by_another_url_is_not_fresh(catalog: Catalog) -> None:
+    # Every further page names the first page's cases again, each time by another URL form
+    # (a query the site adds per page, a fragment): the walk remembers cases, not strings.
+    source = FakeSource({1: [4, 3], **{n: [4, 3] for n in range(2, 1000)}}, totals={1: 10**6})
+    parse = source.parse
+
+    def reworded(listing_answer: ListingAnswer) -> ListingPage:
+        page = parse(listing_answer)
+        number = listing_answer.request.state["n"]
+        records = tuple(
+            ListingRecord(
+                f"{r.url}?from=list{number}#top" if number > 1 else r.url, r.title, r.date
+            )
+            for r in page.records
+        )
+        return ListingPage(records, page.total, page.next)
+
+    source.parse = reworded  # type: ignore[method-assign]
+    source.case_key = lambda url: CaseKey(  # type: ignore[method-assign]
+        SITE, COLUMN, url.split("?")[0].rsplit("/", 1)[1].removesuffix(".html")
+    )
+    walk = ColumnWalk(source, ledger_with(catalog), full=True)
+    fetched, steps = walk_all(walk)
+    assert fetched == ["4", "3"]
+    assert len(steps) == 2 and walk.stopped and not walk.complete

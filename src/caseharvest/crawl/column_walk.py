@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from typing import NamedTuple
 from urllib.parse import urldefrag
 
 from caseharvest.archive.ledger import CaseLedger
@@ -43,6 +44,19 @@ class WalkStep:
     requests: list[ListingRequest] = field(default_factory=list)
 
 
+class _Named(NamedTuple):
+    """A listing record, the URL it names, and the key of the case there (None: no case)."""
+
+    record: ListingRecord
+    url: str
+    key: CaseKey | None
+
+    @property
+    def mark(self) -> CaseKey | str:
+        """What the walk remembers of it: the case's key, or the URL if it names no case."""
+        return self.key or self.url
+
+
 class ColumnWalk:
     """One walk of one column's listing."""
 
@@ -59,7 +73,10 @@ class ColumnWalk:
         self.profile_columns = profile_columns or frozenset({source.column.id})
         self.ledger = ledger
         self.full = full
-        self.seen: set[str] = set()  # listing URLs read in this walk
+        # The cases this walk has read in its listing: by key (the ledger holds the same key
+        # objects), by URL for records naming no case. A crawl of tens of thousands of cases
+        # keeps these to its end, and a URL string costs more than a shared key.
+        self.seen: set[CaseKey | str] = set()
         self.pages_with_records = 0
         self.highest_total: int | None = None
         self.latest_total = 0
@@ -88,7 +105,8 @@ class ColumnWalk:
             logger.warning("%s", page.note)
             summary.warn(page.note)
         self._check_total(page.total, answer.url)
-        fresh = [r for r in page.records if urldefrag(r.url)[0] not in self.seen]
+        named = [self._named(record) for record in page.records]
+        fresh = [entry for entry in named if entry.mark not in self.seen]
         if page.transitional and not page.records:
             return self._step([], list(page.next))
         if not page.records and self.pages_with_records == 0:
@@ -120,7 +138,7 @@ class ColumnWalk:
         cases = self._cases(fresh)
         if self.stopped:
             return WalkStep(cases=cases)
-        if not self.full and page.records and self._only_known(page.records, page.total):
+        if not self.full and page.records and self._only_known(named, page.total):
             logger.info("a whole listing page holds only known cases: listing read far enough")
             self.stopped = True
             return WalkStep(cases=cases)
@@ -153,9 +171,8 @@ class ColumnWalk:
         summary.total_record = (summary.total_record or 0) + total - self.latest_total
         self.latest_total = total
 
-    def _only_known(self, records: tuple[ListingRecord, ...], total: int | None) -> bool:
-        for record in records:
-            key = self.source.case_key(urldefrag(record.url)[0])
+    def _only_known(self, named: list[_Named], total: int | None) -> bool:
+        for _record, _url, key in named:
             if key is None or not self.ledger.is_known(key):
                 return False
         # A case's key names the column its URL names, which may be a sub-column of the one
@@ -167,15 +184,18 @@ class ColumnWalk:
         )
         return total is None or known_here >= total
 
-    def _cases(self, records: list[ListingRecord]) -> list[tuple[CaseKey, ListingRecord]]:
+    def _named(self, record: ListingRecord) -> _Named:
+        url = urldefrag(record.url)[0]
+        return _Named(record, url, self.source.case_key(url))
+
+    def _cases(self, named: list[_Named]) -> list[tuple[CaseKey, ListingRecord]]:
         cases = []
-        for record in records:
-            url = urldefrag(record.url)[0]
-            self.seen.add(url)
+        for entry in named:
+            self.seen.add(entry.mark)  # a key: the very object the ledger keeps
+            record, url, key = entry
             if not self.source.site.allows(url):
                 self.ledger.off_site(url)
                 continue
-            key = self.source.case_key(url)
             if key is None:
                 self.ledger.summary.fail(
                     url, "listed, but not a case page the site's listing source recognises"
