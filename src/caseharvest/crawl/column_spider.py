@@ -229,6 +229,7 @@ class ColumnSpider(scrapy.Spider):
                 self.parse_case,
                 "case",
                 headers=headers,
+                dont_filter=True,  # one per known case, as for listed ones
                 meta={
                     "listing": record,
                     "key": case.key,
@@ -301,10 +302,14 @@ class ColumnSpider(scrapy.Spider):
             yield self._listing_request(walk, listing)
 
     def _case_request(self, walk: ColumnWalk, key: CaseKey, record: ListingRecord) -> Request:
+        # The ledger asks for each listed case once per run (`CaseLedger.listed`) and case
+        # redirects are followed here: Scrapy's duplicate filter would only keep a second
+        # fingerprint of every case to the end of the crawl.
         return self._request(
             urldefrag(record.url)[0],
             self.parse_case,
             "case",
+            dont_filter=True,
             meta={
                 "listing": record,
                 "key": key,
