@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
+from caseharvest.archive.case_files import write_case
+from caseharvest.archive.case_store import NewVersion
 from caseharvest.archive.run import ArchiveRun
-from caseharvest.crawl.case_reader import ReadCase
+from caseharvest.crawl.case_reader import CaseReader, ReadCase
 from caseharvest.crawl.storage_failures import is_storage_failure, stop_for_storage
 
 
@@ -22,9 +25,12 @@ class CasePipeline:
     ledger's decision, and the catalog stays on the reactor's thread.
     """
 
-    def __init__(self, run: ArchiveRun, crawler: Crawler | None = None) -> None:
+    def __init__(
+        self, run: ArchiveRun, crawler: Crawler | None = None, reader: CaseReader | None = None
+    ) -> None:
         self.run = run
         self.crawler = crawler
+        self.reader = reader
         self._files = ThreadPoolExecutor(1, thread_name_prefix="case-files")
 
     @classmethod
@@ -32,7 +38,8 @@ class CasePipeline:
         run = getattr(crawler.spider, "run", None)
         if not isinstance(run, ArchiveRun):
             raise NotConfigured("the case pipeline runs with caseharvest's column spider")
-        pipeline = cls(run, crawler)
+        reader = getattr(crawler.spider, "reader", None)
+        pipeline = cls(run, crawler, reader if isinstance(reader, CaseReader) else None)
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
         return pipeline
 
@@ -49,11 +56,44 @@ class CasePipeline:
     async def _store(self, item: ReadCase) -> None:
         ledger = self.run.ledger
         plan = ledger.decide(item.case, item.page)
-        if plan is not None:
-            # Creating files is slow on some disks; a thread does it while the reactor goes
-            # on (the syscalls release the GIL). The catalog stays on this thread.
-            await asyncio.wrap_future(self._files.submit(plan.write_files, self.run.layout))
-            ledger.record_version(plan)
+        if plan is None:
+            return
+        try:
+            await self._write_files(plan)
+        except BrokenProcessPool as exc:
+            case = plan.case
+            ledger.failed(case.key, case.url, f"{type(exc).__name__}: {exc}", case.listing)
+            return
+        ledger.record_version(plan)
+
+    async def _write_files(self, plan: NewVersion) -> None:
+        """The case's files, off the reactor's thread; the catalog stays on it."""
+        pool = self._files_pool()
+        write: Future[Any]
+        if pool is not None:
+            # (Not the whole plan: the page's body would go along.)
+            write = pool.submit(
+                write_case, self.run.layout, plan.metadata, plan.text, plan.previous
+            )
+        else:
+            # Creating files is slow on some disks: a thread does it while the reactor goes
+            # on (the syscalls release the GIL).
+            write = self._files.submit(plan.write_files, self.run.layout)
+        await asyncio.wrap_future(write)
+
+    def _files_pool(self) -> ProcessPoolExecutor | None:
+        """The reading processes, when they should write the case files too.
+
+        A crawl of the network without delay leaves them time (a 2,000-case fetch of the
+        bench replica: 13.4 s against 14.9 s, medians of three): a file thread in this
+        process would take the GIL at each of its syscalls, and the reactor's catalog calls
+        waited four to six times their length for it. Over an archive (``--from-warc``) the
+        answers come as fast as the disk reads them and the readers have no time to spare:
+        there the thread was faster (10.0 s against 11.9 s), and held fewer cases in flight.
+        """
+        if self.reader is None or self.run.from_warc is not None:
+            return None
+        return self.reader.worker_pool()
 
     def spider_closed(self, **_: Any) -> None:
         self._files.shutdown(wait=True)

@@ -77,14 +77,19 @@ class CaseReader:
         self.workers = workers
         self._pool: ProcessPoolExecutor | None = None
 
-    async def read(self, case: CaseFetched, extract: bool) -> CaseReading:
+    def worker_pool(self) -> ProcessPoolExecutor | None:
+        """The reading processes, started on first use (None: this process reads)."""
         if self.workers <= 0:
-            return read_case(case.body, case.url, case.content_type, self.rules, extract)
+            return None
         if self._pool is None:
             self._pool = worker_pool(self.workers, preload=READER_MODULES)
-        future = self._pool.submit(
-            read_case, case.body, case.url, case.content_type, self.rules, extract
-        )
+        return self._pool
+
+    async def read(self, case: CaseFetched, extract: bool) -> CaseReading:
+        pool = self.worker_pool()
+        if pool is None:
+            return read_case(case.body, case.url, case.content_type, self.rules, extract)
+        future = pool.submit(read_case, case.body, case.url, case.content_type, self.rules, extract)
         return await asyncio.wrap_future(future)
 
     def close(self) -> None:

@@ -1,0 +1,102 @@
+"""The case pipeline: who writes a case's files, and what a broken writer does to the case."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+
+import pytest
+
+from caseharvest.archive.case_files import read_case_text
+from caseharvest.archive.case_store import CaseFetched, read_case
+from caseharvest.archive.run import ArchiveRun
+from caseharvest.crawl.case_pipeline import CasePipeline
+from caseharvest.crawl.case_reader import CaseReader, ReadCase
+from caseharvest.extract import ExtractionRules
+from caseharvest.model import Capture, CaseKey, ListingRecord, WarcRecordRef
+from caseharvest.sites import load_profile
+
+URL = "https://commerce.shandong.gov.cn/art/2024/1/2/art_21482_1.html"
+PAGE = (
+    "<html><head><title>t</title></head><body><div class='article'><h1>典型案例</h1><p>"
+    + "开发区的做法。" * 40
+    + "</p></div></body></html>"
+).encode()
+
+
+class PoolReader(CaseReader):
+    """A reader whose worker pool is the one given (the crawl's readers, as a test sees them)."""
+
+    def __init__(self, pool: ProcessPoolExecutor) -> None:
+        super().__init__(ExtractionRules(), workers=1)
+        self.pool = pool
+
+    def worker_pool(self) -> ProcessPoolExecutor | None:
+        return self.pool
+
+
+@pytest.fixture
+def run(tmp_path: Path) -> Iterator[ArchiveRun]:
+    started = ArchiveRun.start(load_profile("shandong"), tmp_path / "archive")
+    yield started
+    started.catalog.close()
+    if started.lock is not None:
+        started.lock.release()
+
+
+def read_item(run: ArchiveRun) -> ReadCase:
+    record = WarcRecordRef("f.warc.gz", 0, 1, "<urn:uuid:1>", "response", "2024", "sha1:X", "")
+    capture_id = run.catalog.add_capture(
+        run_id=run.run_id, url=URL, method="GET", status=200, record=record, headers={}
+    )
+    key = CaseKey("shandong", "21482", "1")
+    case = CaseFetched(
+        key,
+        URL,
+        ListingRecord(URL, "t", "2024-01-02"),
+        PAGE,
+        "text/html",
+        Capture(capture_id, record),
+    )
+    page = read_case(PAGE, URL, "text/html", ExtractionRules()).page
+    return ReadCase(case, page)
+
+
+def test_a_worker_process_writes_the_files_of_a_network_crawl(run: ArchiveRun) -> None:
+    item = read_item(run)
+    with ProcessPoolExecutor(1) as pool:
+        pipeline = CasePipeline(run, None, PoolReader(pool))
+        asyncio.run(pipeline.process_item(item))
+    assert not pipeline._files._threads  # the file thread never started
+    version = run.catalog.latest_version(item.case.key)
+    assert version is not None
+    assert "开发区的做法" in read_case_text(run.layout, version.metadata)
+    assert run.summary.new == 1
+
+
+def test_a_broken_worker_fails_the_case_with_the_reason(run: ArchiveRun) -> None:
+    item = read_item(run)
+    pool = ProcessPoolExecutor(1)
+    with pytest.raises(BrokenProcessPool):  # the worker dies
+        pool.submit(os._exit, 1).result()
+    pipeline = CasePipeline(run, None, PoolReader(pool))
+    asyncio.run(pipeline.process_item(item))
+    pool.shutdown()
+    assert "BrokenProcessPool" in run.summary.failed[URL]
+    assert run.catalog.latest_version(item.case.key) is None
+
+
+def test_a_crawl_over_an_archive_leaves_its_readers_to_reading(run: ArchiveRun) -> None:
+    item = read_item(run)
+    run.from_warc = object()  # `fetch --from-warc`: the readers have no time to spare
+    with ProcessPoolExecutor(1) as pool:
+        pipeline = CasePipeline(run, None, PoolReader(pool))
+        asyncio.run(pipeline.process_item(item))
+        pipeline.spider_closed()
+    assert pipeline._files._threads  # the file thread wrote them
+    version = run.catalog.latest_version(item.case.key)
+    assert version is not None and read_case_text(run.layout, version.metadata)
