@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -101,6 +102,23 @@ def test_a_changed_text_is_a_new_version_and_the_same_text_is_not(
     assert [v.version for v in catalog.versions(key)] == [1, 2]
     older, _ = layout.text_paths(key, "2024-01-01", version=1)
     assert older.read_text("utf-8") == "原文。"
+
+
+def test_two_plans_from_the_same_latest_version_cannot_both_be_recorded(
+    archive: tuple[ArchiveLayout, Catalog],
+) -> None:
+    # The ledger numbers a version from the latest it read; a second plan decided before the
+    # first was recorded would take the same number: the catalog refuses it, loudly.
+    _layout, catalog = archive
+    key = CaseKey(SITE, "21482", "6")
+    ledger = CaseLedger(catalog, RunSummary(), SITE, "r")
+    first = ledger.decide(fetched(catalog, key, 1), page("一稿。"))
+    second = ledger.decide(fetched(catalog, key, 2), page("二稿。"))
+    assert first is not None and second is not None
+    ledger.record_version(first)
+    with pytest.raises(sqlite3.IntegrityError):
+        ledger.record_version(second)
+    assert [v.version for v in catalog.versions(key)] == [1]
 
 
 def test_every_listed_case_ends_with_an_outcome(archive: tuple[ArchiveLayout, Catalog]) -> None:

@@ -446,20 +446,19 @@ class Catalog:
     def add_version(
         self,
         key: CaseKey,
+        version: int,
         *,
         capture_id: int,
         content_sha256: str,
         text_sha256: str,
         metadata: Mapping[str, Any],
-    ) -> int | None:
-        """Store a new version when its content differs from the latest; returns its number.
+    ) -> None:
+        """Store version *version* of a case, which the caller found to follow its latest.
 
-        Returns None when the content is unchanged (a new capture, not a new version).
+        The ledger decides the number from the latest version it read for the case, and
+        reading that again here cost a query per version. A second writer of the same
+        version breaks the primary key instead of passing unseen.
         """
-        latest = self.latest_version(key)
-        if latest is not None and latest.content_sha256 == content_sha256:
-            return None
-        version = (latest.version if latest else 0) + 1
         self._db.execute(
             "INSERT INTO versions (site, column_id, case_id, version, capture_id, content_sha256,"
             " text_sha256, metadata) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -478,7 +477,6 @@ class Catalog:
             "UPDATE cases SET latest_version = ? WHERE site = ? AND column_id = ? AND case_id = ?",
             (version, key.site, key.column, key.case_id),
         )
-        return version
 
     def latest_version(self, key: CaseKey) -> VersionRow | None:
         """The newest version of a case, or None."""

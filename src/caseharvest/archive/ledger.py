@@ -194,6 +194,7 @@ class CaseLedger:
         case = plan.case
         self.catalog.add_version(
             case.key,
+            int(plan.metadata["version"]),
             capture_id=case.capture.capture_id,
             content_sha256=plan.digest,
             text_sha256=plan.metadata["text_sha256"],
