@@ -11,6 +11,7 @@ keep the test quick.
 from __future__ import annotations
 
 import dataclasses
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -66,6 +67,7 @@ class Crawls:
     rerun: Run
     added: dict[str, list[FamilyCase]]
     revised: dict[str, FamilyCase]
+    first_requests: Counter[str]  # GET URL → how often the first crawl asked for it
 
 
 def _revisable(site: FamilySite) -> str:
@@ -80,10 +82,11 @@ def crawls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Crawls]:
     archive = tmp_path_factory.mktemp("families") / "archive"
     with ReplicaServer(sites=[site for _, site in SITES.values()]) as replica:
         first = fetch(archive, replica, *PROFILES)
+        first_requests = Counter(e.url for e in replica.exchanges() if e.method == "GET")
         added = {test: site.add_cases(2) for test, (_, site) in SITES.items()}
         revised = {test: site.revise(_revisable(site)) for test, (_, site) in SITES.items()}
         rerun = fetch(archive, replica, *PROFILES, "--revalidate")
-        yield Crawls(archive, first, rerun, added, revised)
+        yield Crawls(archive, first, rerun, added, revised, first_requests)
 
 
 def _report(run: Run, site_name: str) -> dict[str, Any]:
@@ -104,6 +107,15 @@ def test_first_crawl_rerun_and_replay(crawls: Crawls, test: str, tmp_path: Path)
     assert first["full_walk"] is True and first["failed"] == {}, first
     dead = {case.url for case in site.listed() if case.status == 404}
     assert dead <= set(first["dead"])
+    # Each case page asked for once, pinned items listed on every page and twin units too
+    # (the ledger keeps case requests unique: Scrapy's duplicate filter does not see them).
+    later = {case.url for case in crawls.added[test]}
+    asked = {
+        c.url: crawls.first_requests[c.url]
+        for c in site.listed()
+        if not c.flaky and c.url not in later
+    }
+    assert set(asked.values()) == {1}, {url: n for url, n in asked.items() if n != 1}
     rerun = _report(crawls.rerun, site_name)
     # (That a rerun stops at a page of known cases, pinned items above the new ones, is shown
     # in test_column_url_and_anti_bot: a walk also reads on while the archive knows fewer
