@@ -16,6 +16,7 @@ from caseharvest.archive.case_store import CaseFetched, read_case
 from caseharvest.archive.run import ArchiveRun
 from caseharvest.crawl.case_pipeline import CasePipeline
 from caseharvest.crawl.case_reader import CaseReader, ReadCase
+from caseharvest.crawl.storage_failures import is_storage_failure
 from caseharvest.extract import ExtractionRules
 from caseharvest.model import Capture, CaseKey, ListingRecord, WarcRecordRef
 from caseharvest.sites import load_profile
@@ -100,3 +101,17 @@ def test_a_crawl_over_an_archive_leaves_its_readers_to_reading(run: ArchiveRun) 
     assert pipeline._files._threads  # the file thread wrote them
     version = run.catalog.latest_version(item.case.key)
     assert version is not None and read_case_text(run.layout, version.metadata)
+
+
+def test_a_disk_refusing_the_workers_write_is_a_storage_failure_here(run: ArchiveRun) -> None:
+    item = read_item(run)
+    text_dir = run.layout.text_dir("shandong")
+    text_dir.parent.mkdir(parents=True, exist_ok=True)
+    text_dir.write_bytes(b"")  # where the folder should be: every write under it fails
+    with ProcessPoolExecutor(1) as pool:
+        pipeline = CasePipeline(run, None, PoolReader(pool))
+        with pytest.raises(OSError) as refused:  # any OSError is the disk's
+            asyncio.run(pipeline.process_item(item))
+    assert is_storage_failure(refused.value)  # what stops the crawl with one line
+    assert refused.value.filename  # names the file, across the process boundary
+    assert run.catalog.latest_version(item.case.key) is None
