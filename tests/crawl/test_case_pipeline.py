@@ -34,10 +34,10 @@ class PoolReader(CaseReader):
 
     def __init__(self, pool: ProcessPoolExecutor) -> None:
         super().__init__(ExtractionRules(), workers=1)
-        self.pool = pool
+        self.given = pool
 
-    def worker_pool(self) -> ProcessPoolExecutor | None:
-        return self.pool
+    def pool(self) -> ProcessPoolExecutor | None:
+        return self.given
 
 
 @pytest.fixture

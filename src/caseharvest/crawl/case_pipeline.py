@@ -93,7 +93,7 @@ class CasePipeline:
         """
         if self.reader is None or self.run.from_warc is not None:
             return None
-        return self.reader.worker_pool()
+        return self.reader.pool()
 
     def spider_closed(self, **_: Any) -> None:
         self._files.shutdown(wait=True)

@@ -77,7 +77,7 @@ class CaseReader:
         self.workers = workers
         self._pool: ProcessPoolExecutor | None = None
 
-    def worker_pool(self) -> ProcessPoolExecutor | None:
+    def pool(self) -> ProcessPoolExecutor | None:
         """The reading processes, started on first use (None: this process reads)."""
         if self.workers <= 0:
             return None
@@ -86,7 +86,7 @@ class CaseReader:
         return self._pool
 
     async def read(self, case: CaseFetched, extract: bool) -> CaseReading:
-        pool = self.worker_pool()
+        pool = self.pool()
         if pool is None:
             return read_case(case.body, case.url, case.content_type, self.rules, extract)
         future = pool.submit(read_case, case.body, case.url, case.content_type, self.rules, extract)

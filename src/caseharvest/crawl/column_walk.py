@@ -172,8 +172,8 @@ class ColumnWalk:
         self.latest_total = total
 
     def _only_known(self, named: list[_Named], total: int | None) -> bool:
-        for _record, _url, key in named:
-            if key is None or not self.ledger.is_known(key):
+        for entry in named:
+            if entry.key is None or not self.ledger.is_known(entry.key):
                 return False
         # A case's key names the column its URL names, which may be a sub-column of the one
         # listing it: keys of no column of the profile count for every column.
