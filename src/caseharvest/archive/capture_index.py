@@ -6,7 +6,9 @@ capture current at a given time, with its status, headers and body bytes as arch
 
 from __future__ import annotations
 
+import io
 import json
+import os
 import shutil
 import tempfile
 import zipfile
@@ -68,7 +70,7 @@ def parse_cdxj_line(line: str) -> IndexEntry | None:
         mime=fields.get("mime", ""),
         digest=fields.get("digest", ""),
         offset=int(fields["offset"]),
-        length=int(fields["length"]),
+        length=int(fields.get("length") or 0),
         filename=fields["filename"],
         method=fields.get("method", "GET").upper(),
     )
@@ -84,6 +86,10 @@ class CaptureIndex:
             self._by_key[(entry.method, entry.url)].append(entry)
         self._request_bodies: dict[tuple[str, int], bytes] = {}
         self._copies: tempfile.TemporaryDirectory[str] | None = None  # a WACZ's WARC entries
+        # One descriptor per WARC file for the index's life: a record is one pread of the
+        # length the index gives, where opening the file for each answer cost five syscalls,
+        # each a moment for another thread to take the GIL from the crawl's.
+        self._descriptors: dict[str, int] = {}
 
     @classmethod
     def build(cls, warc_files: list[Path]) -> CaptureIndex:
@@ -176,6 +182,31 @@ class CaptureIndex:
                 )
         return self._request_bodies[key]
 
+    def _record_bytes(self, entry: IndexEntry) -> io.BytesIO | None:
+        """The bytes of *entry*'s record, read at once; None when the index gives no length."""
+        if entry.length <= 0:
+            return None
+        descriptor = self._descriptors.get(entry.filename)
+        if descriptor is None:
+            descriptor = os.open(self.files[entry.filename], os.O_RDONLY)
+            self._descriptors[entry.filename] = descriptor
+        data = os.pread(descriptor, entry.length, entry.offset)
+        if len(data) < entry.length:
+            raise ValueError(
+                f"{entry.filename} ends inside the record at offset {entry.offset}"
+                f" ({len(data)} of {entry.length} bytes)"
+            )
+        return io.BytesIO(data)
+
+    def close(self) -> None:
+        """Close the WARC files the index read and remove its WACZ copies."""
+        descriptors, self._descriptors = self._descriptors, {}
+        for descriptor in descriptors.values():
+            os.close(descriptor)
+        if self._copies is not None:
+            self._copies.cleanup()
+            self._copies = None
+
     def read(self, entry: IndexEntry) -> ArchivedResponse:
         """The archived answer of *entry*, its body decoded; a revisit's body from its original.
 
@@ -197,8 +228,9 @@ class CaptureIndex:
         )
 
     def _read(self, entry: IndexEntry) -> ArchivedResponse:
-        with self.files[entry.filename].open("rb") as stream:
-            stream.seek(entry.offset)
+        record_bytes = self._record_bytes(entry)
+        with record_bytes or self.files[entry.filename].open("rb") as stream:
+            stream.seek(0 if record_bytes is not None else entry.offset)
             record = next(iter(ArchiveIterator(stream)))
             headers = [(name, value) for name, value in record.http_headers.headers]
             body = record.raw_stream.read()

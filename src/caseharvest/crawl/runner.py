@@ -174,6 +174,8 @@ def run_fetch(
         warc_dir = run.layout.warc_dir(profile.name)
         run.summary.warc_left_open = sorted(path.name for path in warc_dir.glob("*.open"))
     finally:
+        if isinstance(run.from_warc, CaptureIndex):
+            run.from_warc.close()
         try:
             run.finish()
         finally:
