@@ -91,14 +91,37 @@ def test_a_broken_worker_fails_the_case_with_the_reason(run: ArchiveRun) -> None
     assert run.catalog.latest_version(item.case.key) is None
 
 
-def test_a_crawl_over_an_archive_leaves_its_readers_to_reading(run: ArchiveRun) -> None:
+class ReadingOnlyReader(CaseReader):
+    """A reader whose processes must not be asked to write."""
+
+    def __init__(self) -> None:
+        super().__init__(ExtractionRules(), workers=1)
+
+    def pool(self) -> ProcessPoolExecutor | None:
+        raise AssertionError("the reading processes were asked to write case files")
+
+
+def test_a_crawl_over_an_archive_writes_the_files_on_the_reactors_thread(
+    run: ArchiveRun,
+) -> None:
     item = read_item(run)
     run.from_warc = object()  # `fetch --from-warc`: the readers have no time to spare
-    with ProcessPoolExecutor(1) as pool:
-        pipeline = CasePipeline(run, None, PoolReader(pool))
-        asyncio.run(pipeline.process_item(item))
-        pipeline.spider_closed()
-    assert pipeline._files._threads  # the file thread wrote them
+    pipeline = CasePipeline(run, None, ReadingOnlyReader())
+    asyncio.run(pipeline.process_item(item))
+    assert not pipeline._files._threads  # nor a thread taking the GIL at each syscall
+    version = run.catalog.latest_version(item.case.key)
+    assert version is not None
+    assert "开发区的做法" in read_case_text(run.layout, version.metadata)
+
+
+def test_a_crawl_reading_in_its_own_process_writes_the_files_in_a_thread(
+    run: ArchiveRun,
+) -> None:
+    item = read_item(run)
+    pipeline = CasePipeline(run, None, CaseReader(ExtractionRules(), workers=0))
+    asyncio.run(pipeline.process_item(item))
+    pipeline.spider_closed()
+    assert pipeline._files._threads  # a polite crawl: the thread wrote them
     version = run.catalog.latest_version(item.case.key)
     assert version is not None and read_case_text(run.layout, version.metadata)
 
