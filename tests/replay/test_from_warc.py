@@ -12,6 +12,8 @@ from click.testing import CliRunner
 from warcio.archiveiterator import ArchiveIterator
 from warcio.warcwriter import WARCWriter
 
+from caseharvest.archive import search_index
+from caseharvest.archive.upgrade import open_catalog
 from caseharvest.cli import cli
 from caseharvest.replica import ReplicaServer
 from tests.conftest import FAST, Crawl, run_caseharvest
@@ -43,7 +45,24 @@ def test_from_warc_reproduces_the_cases_without_network(
     result = from_warc(replica, default_crawl.archive / "warc", tmp_path / "again")
     assert result.returncode == 0, result.stderr
     assert replica.exchanges() == [], "zero network requests"
-    assert export(tmp_path / "again") == export(default_crawl.archive)
+    rebuilt = export(tmp_path / "again")
+    assert rebuilt == export(default_crawl.archive)
+    # As after `replay`: every case's row is stored, its tokenizing left to the next search,
+    # which finds the cases before and after catching up.
+    catalog = open_catalog(tmp_path / "again", read_only=True)
+    try:
+        assert search_index.pending(catalog) == len(rebuilt)
+    finally:
+        catalog.close()
+    title = rebuilt[0]["title"]
+    found = CliRunner().invoke(cli, ["search", "--archive", str(tmp_path / "again"), title])
+    assert found.exit_code == 0, found.output
+    assert rebuilt[0]["url"] in found.output
+    catalog = open_catalog(tmp_path / "again", read_only=True)
+    try:
+        assert search_index.pending(catalog) == 0
+    finally:
+        catalog.close()
 
 
 def test_a_case_missing_from_the_archive_is_a_miss(
