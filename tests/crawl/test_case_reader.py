@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
@@ -99,6 +102,72 @@ def test_a_worker_reads_a_page_as_the_crawl_process_does() -> None:
     ]
     assert not isinstance(here.page, str) and here.page is not None
     assert "开发区的做法" in here.page.text
+
+
+class RecordingPool(ProcessPoolExecutor):
+    """Runs each submitted batch here, at once, and keeps what was sent together."""
+
+    def __init__(self, refuse: BaseException | None = None) -> None:
+        self.batches: list[list[str]] = []
+        self.refuse = refuse
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        if self.refuse is not None:
+            raise self.refuse
+        rules, pages = args
+        self.batches.append([url for _, url, _, _ in pages])
+        done: Future[Any] = Future()
+        done.set_result(fn(rules, pages))
+        return done
+
+
+class GivenPoolReader(CaseReader):
+    def __init__(self, pool: ProcessPoolExecutor) -> None:
+        super().__init__(ExtractionRules(), workers=1)
+        self.given = pool
+
+    def pool(self) -> ProcessPoolExecutor | None:
+        return self.given
+
+
+def numbered_case(number: int) -> CaseFetched:
+    page = PAGE.replace(b"report.pdf", f"report-{number}.pdf".encode())
+    return dataclasses.replace(case(page), url=f"{case(page).url}?n={number}", body=page)
+
+
+def test_pages_asked_for_together_go_to_a_worker_together() -> None:
+    pool = RecordingPool()
+    reader = GivenPoolReader(pool)
+
+    async def crawl() -> list[Any]:
+        together = await asyncio.gather(
+            *(reader.read(numbered_case(n), extract=True) for n in range(11))
+        )
+        later = await reader.read(numbered_case(11), extract=False)
+        return [*together, later]
+
+    readings = asyncio.run(crawl())
+    assert [len(batch) for batch in pool.batches] == [case_reader.MAX_BATCH, 3, 1]
+    # Each page gets its own reading back, in any batch.
+    for number, reading in enumerate(readings):
+        assert [url for _, url in reading.links.attachments] == [
+            f"https://commerce.shandong.gov.cn/files/report-{number}.pdf"
+        ]
+    assert readings[-1].page is None  # extract=False travelled with its page
+
+
+def test_a_refusing_pool_fails_every_page_of_the_batch() -> None:
+    reader = GivenPoolReader(RecordingPool(refuse=BrokenProcessPool("a worker died")))
+
+    async def crawl() -> list[Any]:
+        return await asyncio.gather(
+            *(reader.read(numbered_case(n), extract=True) for n in range(3)),
+            return_exceptions=True,
+        )
+
+    failures = asyncio.run(crawl())
+    assert len(failures) == 3
+    assert all(isinstance(failure, BrokenProcessPool) for failure in failures)
 
 
 def test_an_unchanged_page_is_read_for_its_links_only() -> None:
