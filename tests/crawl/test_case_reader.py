@@ -7,7 +7,6 @@ import dataclasses
 import json
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
@@ -105,19 +104,15 @@ def test_a_worker_reads_a_page_as_the_crawl_process_does() -> None:
 
 
 class RecordingPool(ProcessPoolExecutor):
-    """Runs each submitted batch here, at once, and keeps what was sent together."""
+    """Runs what is submitted here, at once, and keeps the size of each batch."""
 
-    def __init__(self, refuse: BaseException | None = None) -> None:
-        self.batches: list[list[str]] = []
-        self.refuse = refuse
+    def __init__(self) -> None:
+        self.batches: list[int] = []
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
-        if self.refuse is not None:
-            raise self.refuse
-        rules, pages = args
-        self.batches.append([url for _, url, _, _ in pages])
+        self.batches.append(len(args[1]))
         done: Future[Any] = Future()
-        done.set_result(fn(rules, pages))
+        done.set_result(fn(*args))
         return done
 
 
@@ -135,7 +130,7 @@ def numbered_case(number: int) -> CaseFetched:
     return dataclasses.replace(case(page), url=f"{case(page).url}?n={number}", body=page)
 
 
-def test_pages_asked_for_together_go_to_a_worker_together() -> None:
+def test_pages_read_together_go_to_a_worker_together_and_come_back_each_to_its_case() -> None:
     pool = RecordingPool()
     reader = GivenPoolReader(pool)
 
@@ -147,27 +142,12 @@ def test_pages_asked_for_together_go_to_a_worker_together() -> None:
         return [*together, later]
 
     readings = asyncio.run(crawl())
-    assert [len(batch) for batch in pool.batches] == [case_reader.MAX_BATCH, 3, 1]
-    # Each page gets its own reading back, in any batch.
+    assert pool.batches == [8, 3, 1]
     for number, reading in enumerate(readings):
         assert [url for _, url in reading.links.attachments] == [
             f"https://commerce.shandong.gov.cn/files/report-{number}.pdf"
         ]
     assert readings[-1].page is None  # extract=False travelled with its page
-
-
-def test_a_refusing_pool_fails_every_page_of_the_batch() -> None:
-    reader = GivenPoolReader(RecordingPool(refuse=BrokenProcessPool("a worker died")))
-
-    async def crawl() -> list[Any]:
-        return await asyncio.gather(
-            *(reader.read(numbered_case(n), extract=True) for n in range(3)),
-            return_exceptions=True,
-        )
-
-    failures = asyncio.run(crawl())
-    assert len(failures) == 3
-    assert all(isinstance(failure, BrokenProcessPool) for failure in failures)
 
 
 def test_an_unchanged_page_is_read_for_its_links_only() -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
@@ -15,6 +15,7 @@ from caseharvest.archive.case_files import write_case
 from caseharvest.archive.case_store import NewVersion
 from caseharvest.archive.run import ArchiveRun
 from caseharvest.crawl.case_reader import CaseReader, ReadCase
+from caseharvest.crawl.pool_batches import PoolBatches
 from caseharvest.crawl.storage_failures import is_storage_failure, stop_for_storage
 
 
@@ -32,6 +33,7 @@ class CasePipeline:
         self.crawler = crawler
         self.reader = reader
         self._files = ThreadPoolExecutor(1, thread_name_prefix="case-files")
+        self._writes: PoolBatches[Any] = PoolBatches(write_case)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CasePipeline:
@@ -78,17 +80,13 @@ class CasePipeline:
             plan.write_files(self.run.layout)
             return
         pool = self._files_pool()
-        write: Future[Any]
         if pool is not None:
             # (Not the whole plan: the page's body would go along.)
-            write = pool.submit(
-                write_case, self.run.layout, plan.metadata, plan.text, plan.previous
-            )
-        else:
-            # Creating files is slow on some disks: a thread does it while the reactor waits
-            # on the site (the syscalls release the GIL).
-            write = self._files.submit(plan.write_files, self.run.layout)
-        await asyncio.wrap_future(write)
+            await self._writes.call(pool, self.run.layout, plan.metadata, plan.text, plan.previous)
+            return
+        # Creating files is slow on some disks: a thread does it while the reactor waits on
+        # the site (the syscalls release the GIL).
+        await asyncio.wrap_future(self._files.submit(plan.write_files, self.run.layout))
 
     def _files_pool(self) -> ProcessPoolExecutor | None:
         """The reading processes, when they should write the case files too.

@@ -8,14 +8,14 @@ capturing and cataloguing meanwhile.
 
 from __future__ import annotations
 
-import asyncio
 import os
-from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 from scrapy.settings import BaseSettings
 
 from caseharvest.archive.case_store import CaseFetched, CaseReading, read_case
+from caseharvest.crawl.pool_batches import PoolBatches
 from caseharvest.extract import ExtractedPage, ExtractionRules
 from caseharvest.processes import worker_pool
 
@@ -23,8 +23,6 @@ from caseharvest.processes import worker_pool
 POLITE_DELAY = 0.1
 # More workers than this gain nothing: the reactor's core is the limit by then.
 MAX_AUTO_WORKERS = 4
-# Pages sent to a reading process in one message, at most.
-MAX_BATCH = 8
 # What a reading worker imports (lxml, trafilatura, the extraction rules).
 READER_MODULES = ("caseharvest.archive.case_store",)
 
@@ -71,30 +69,15 @@ class ReadCase:
     page: ExtractedPage | str | None
 
 
-def read_cases(
-    rules: ExtractionRules, pages: list[tuple[bytes, str, str | None, bool]]
-) -> list[CaseReading]:
-    """:func:`read_case` for several pages (body, URL, content type, extract?) in one call."""
-    return [
-        read_case(body, url, content_type, rules, extract)
-        for body, url, content_type, extract in pages
-    ]
-
-
 class CaseReader:
-    """Reads case pages in this process (``workers`` 0) or in a pool of worker processes.
-
-    Pages asked for while the event loop runs one round go to a worker together, up to
-    ``MAX_BATCH``: a message each way per page had the pool's threads in this process take
-    the GIL from the reactor for each (7 s of a 20,000-case crawl over an archive).
-    """
+    """Reads case pages in this process (``workers`` 0) or in a pool of worker processes
+    (pages asked for together go to a worker together: crawl.pool_batches)."""
 
     def __init__(self, rules: ExtractionRules, workers: int) -> None:
         self.rules = rules
         self.workers = workers
         self._pool: ProcessPoolExecutor | None = None
-        self._waiting: list[tuple[CaseFetched, bool, asyncio.Future[CaseReading]]] = []
-        self._send_soon: asyncio.Handle | None = None
+        self._reads: PoolBatches[CaseReading] = PoolBatches(read_case)
 
     def pool(self) -> ProcessPoolExecutor | None:
         """The reading processes, started on first use (None: this process reads)."""
@@ -108,70 +91,12 @@ class CaseReader:
         pool = self.pool()
         if pool is None:
             return read_case(case.body, case.url, case.content_type, self.rules, extract)
-        loop = asyncio.get_running_loop()
-        reading: asyncio.Future[CaseReading] = loop.create_future()
-        self._waiting.append((case, extract, reading))
-        if len(self._waiting) >= MAX_BATCH:
-            self._send(pool)
-        elif self._send_soon is None:
-            self._send_soon = loop.call_soon(self._send, pool)
-        return await reading
-
-    def _send(self, pool: ProcessPoolExecutor) -> None:
-        """Hand the waiting pages to a worker in one batch."""
-        if self._send_soon is not None:
-            self._send_soon.cancel()
-            self._send_soon = None
-        batch, self._waiting = self._waiting, []
-        if not batch:
-            return
-        pages = [(case.body, case.url, case.content_type, extract) for case, extract, _ in batch]
-        try:
-            future = pool.submit(read_cases, self.rules, pages)
-        except Exception as exc:  # a broken or closed pool: each page's case fails with it
-            _settle(batch, None, exc)
-            return
-        loop = asyncio.get_running_loop()
-
-        def deliver_in_loop(done: Future[list[CaseReading]]) -> None:
-            if not loop.is_closed():  # (a pool shut down after the crawl's loop)
-                loop.call_soon_threadsafe(_deliver, batch, done)
-
-        future.add_done_callback(deliver_in_loop)
+        return await self._reads.call(
+            pool, case.body, case.url, case.content_type, self.rules, extract
+        )
 
     def close(self) -> None:
-        if self._send_soon is not None:
-            self._send_soon.cancel()
-            self._send_soon = None
-        waiting, self._waiting = self._waiting, []
-        for _, _, reading in waiting:
-            reading.cancel()
+        self._reads.cancel()
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
-
-
-def _deliver(
-    batch: list[tuple[CaseFetched, bool, asyncio.Future[CaseReading]]],
-    done: Future[list[CaseReading]],
-) -> None:
-    """Give each page of a finished batch its reading (or the batch's failure)."""
-    if done.cancelled():
-        _settle(batch, None, CancelledError("the reading processes were shut down"))
-        return
-    failure = done.exception()
-    _settle(batch, None if failure is not None else done.result(), failure)
-
-
-def _settle(
-    batch: list[tuple[CaseFetched, bool, asyncio.Future[CaseReading]]],
-    readings: list[CaseReading] | None,
-    failure: BaseException | None,
-) -> None:
-    for index, (_, _, reading) in enumerate(batch):
-        if reading.done():  # its crawl task was cancelled meanwhile
-            continue
-        if readings is not None:
-            reading.set_result(readings[index])
-        else:
-            reading.set_exception(failure or RuntimeError("no reading came back"))
