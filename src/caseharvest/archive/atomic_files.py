@@ -32,7 +32,25 @@ def replaced_on_success(path: Path, *, sync: bool = False) -> Iterator[Path]:
 
 def write_atomically(path: Path, data: bytes, *, sync: bool = False) -> None:
     """Write *data* to *path* whole or not at all (creating its folder when needed)."""
-    if not path.parent.is_dir():
+    try:
+        with replaced_on_success(path, sync=sync) as temporary:
+            _write_new(temporary, data)
+    except FileNotFoundError:
+        if path.parent.is_dir():
+            raise
+        # Asking first cost a syscall per file: a crawl writes two per case into few folders.
         path.parent.mkdir(parents=True, exist_ok=True)
-    with replaced_on_success(path, sync=sync) as temporary:
-        temporary.write_bytes(data)
+        with replaced_on_success(path, sync=sync) as temporary:
+            _write_new(temporary, data)
+
+
+def _write_new(path: Path, data: bytes) -> None:
+    """*data* into *path*, created or truncated: open, write, close and nothing else (a
+    buffered file object asks the file for its size and whether it is a terminal first)."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o666)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(descriptor, view) :]
+    finally:
+        os.close(descriptor)
