@@ -203,6 +203,11 @@ def _answer_from_warc(settings: Settings) -> None:
     # proxy middleware reads the whole environment per request when a proxy is set.
     settings.set("HTTPPROXY_ENABLED", False, priority="cmdline")
     settings.set("COOKIES_ENABLED", False, priority="cmdline")
+    # Nor retries: every try of the crawl that made the files is in them, and the index
+    # answers with the capture current at --at, so a second try is the same answer again.
+    # (Loading the retry middleware alone took 0.1 s: it imports the HTTP client for its
+    # list of exceptions.)
+    settings.set("RETRY_ENABLED", False, priority="cmdline")
 
 
 def _crawl_failed(failure: Failure, run: ArchiveRun) -> None:
