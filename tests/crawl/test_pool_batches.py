@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import os
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from typing import Any
 
 import pytest
 
@@ -68,6 +69,30 @@ def test_calls_not_sent_yet_end_cancelled_when_the_pool_closes() -> None:
 
     with ProcessPoolExecutor(1) as pool:
         assert isinstance(asyncio.run(call_then_close(pool)), asyncio.CancelledError)
+
+
+class ShutDownPool(Executor):
+    """A pool shut down before any worker took what was sent."""
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
+        future: Future[Any] = Future()
+        future.cancel()
+        return future
+
+
+def test_a_batch_the_pool_dropped_at_shutdown_ends_its_calls_cancelled() -> None:
+    batches: PoolBatches[int] = PoolBatches(half_of)
+    pool = ShutDownPool()
+
+    async def calls() -> list[int | BaseException]:
+        return await asyncio.gather(
+            *(batches.call(pool, number) for number in (2, 4)),
+            return_exceptions=True,
+        )
+
+    # Cancelled as a stopping crawl's tasks are, not failed: no error per case on a stop.
+    outcomes = asyncio.run(calls())
+    assert all(isinstance(outcome, asyncio.CancelledError) for outcome in outcomes)
 
 
 def exit_now() -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from concurrent.futures import CancelledError, Executor, Future
+from concurrent.futures import Executor, Future
 from typing import Any, Generic, TypeVar
 
 # Calls sent to a worker in one message, at most.
@@ -90,8 +90,9 @@ class PoolBatches(Generic[Result]):
 
 def _deliver(batch: list[_Waiting], done: Future[list[tuple[bool, Any]]]) -> None:
     """Give each call of a finished batch its outcome (or the batch's failure)."""
-    if done.cancelled():
-        _settle(batch, None, CancelledError("the worker processes were shut down"))
+    if done.cancelled():  # the pool was shut down before a worker took the batch
+        for _, outcome in batch:
+            outcome.cancel()
         return
     failure = done.exception()
     _settle(batch, None if failure is not None else done.result(), failure)
