@@ -199,6 +199,9 @@ class WarcCaptureExtension:
         )
 
     def spider_closed(self, **_: Any) -> None:
+        # An answer still arriving after the close (a download in flight when a stop signal
+        # closed the spider) would open a new file that nothing closes.
+        self.stopped = True
         self.writer.close()
         self.run.catalog.commit()
         self.indexing.finish()
