@@ -2,28 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 from scrapy import Request
 from scrapy.http import HtmlResponse
 
 from caseharvest.archive.run import ArchiveRun
 from caseharvest.capture.warc_writer import RotatingWarcWriter
 from caseharvest.crawl.capture_extension import CAPTURE_META_KEY, WarcCaptureExtension
-from caseharvest.sites import load_profile
 
 URL = "https://commerce.shandong.gov.cn/art/2024/1/2/art_21482_1.html"
-
-
-@pytest.fixture
-def run(tmp_path: Path) -> Iterator[ArchiveRun]:
-    started = ArchiveRun.start(load_profile("shandong"), tmp_path / "archive")
-    yield started
-    started.catalog.close()
-    if started.lock is not None:
-        started.lock.release()
 
 
 def answer(url: str) -> tuple[Request, HtmlResponse]:

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from pathlib import Path
 
 import pytest
 
@@ -19,7 +17,7 @@ from caseharvest.crawl.case_reader import CaseReader, ReadCase
 from caseharvest.crawl.storage_failures import is_storage_failure
 from caseharvest.extract import ExtractionRules
 from caseharvest.model import Capture, CaseKey, ListingRecord, WarcRecordRef
-from caseharvest.sites import load_profile
+from tests.crawl.conftest import GivenPoolReader
 
 URL = "https://commerce.shandong.gov.cn/art/2024/1/2/art_21482_1.html"
 PAGE = (
@@ -27,26 +25,6 @@ PAGE = (
     + "开发区的做法。" * 40
     + "</p></div></body></html>"
 ).encode()
-
-
-class PoolReader(CaseReader):
-    """A reader whose worker pool is the one given (the crawl's readers, as a test sees them)."""
-
-    def __init__(self, pool: ProcessPoolExecutor) -> None:
-        super().__init__(ExtractionRules(), workers=1)
-        self.given = pool
-
-    def pool(self) -> ProcessPoolExecutor | None:
-        return self.given
-
-
-@pytest.fixture
-def run(tmp_path: Path) -> Iterator[ArchiveRun]:
-    started = ArchiveRun.start(load_profile("shandong"), tmp_path / "archive")
-    yield started
-    started.catalog.close()
-    if started.lock is not None:
-        started.lock.release()
 
 
 def read_item(run: ArchiveRun) -> ReadCase:
@@ -70,7 +48,7 @@ def read_item(run: ArchiveRun) -> ReadCase:
 def test_a_worker_process_writes_the_files_of_a_network_crawl(run: ArchiveRun) -> None:
     item = read_item(run)
     with ProcessPoolExecutor(1) as pool:
-        pipeline = CasePipeline(run, None, PoolReader(pool))
+        pipeline = CasePipeline(run, None, GivenPoolReader(pool))
         asyncio.run(pipeline.process_item(item))
     assert not pipeline._files._threads  # the file thread never started
     version = run.catalog.latest_version(item.case.key)
@@ -84,7 +62,7 @@ def test_a_broken_worker_fails_the_case_with_the_reason(run: ArchiveRun) -> None
     pool = ProcessPoolExecutor(1)
     with pytest.raises(BrokenProcessPool):  # the worker dies
         pool.submit(os._exit, 1).result()
-    pipeline = CasePipeline(run, None, PoolReader(pool))
+    pipeline = CasePipeline(run, None, GivenPoolReader(pool))
     asyncio.run(pipeline.process_item(item))
     pool.shutdown()
     assert "BrokenProcessPool" in run.summary.failed[URL]
@@ -132,7 +110,7 @@ def test_a_disk_refusing_the_workers_write_is_a_storage_failure_here(run: Archiv
     text_dir.parent.mkdir(parents=True, exist_ok=True)
     text_dir.write_bytes(b"")  # where the folder should be: every write under it fails
     with ProcessPoolExecutor(1) as pool:
-        pipeline = CasePipeline(run, None, PoolReader(pool))
+        pipeline = CasePipeline(run, None, GivenPoolReader(pool))
         with pytest.raises(OSError) as refused:  # any OSError is the disk's
             asyncio.run(pipeline.process_item(item))
     assert is_storage_failure(refused.value)  # what stops the crawl with one line

@@ -20,6 +20,7 @@ from caseharvest.extract import ExtractionRules
 from caseharvest.model import Capture, CaseKey, ListingRecord, WarcRecordRef
 from caseharvest.replica import ReplicaConfig, ReplicaServer
 from tests.conftest import fetch, run_caseharvest
+from tests.crawl.conftest import GivenPoolReader
 
 PAGE = (
     b"""<html><head><title>t</title><link rel="stylesheet" href="/css/a.css"></head>
@@ -114,15 +115,6 @@ class RecordingPool(ProcessPoolExecutor):
         done: Future[Any] = Future()
         done.set_result(fn(*args))
         return done
-
-
-class GivenPoolReader(CaseReader):
-    def __init__(self, pool: ProcessPoolExecutor) -> None:
-        super().__init__(ExtractionRules(), workers=1)
-        self.given = pool
-
-    def pool(self) -> ProcessPoolExecutor | None:
-        return self.given
 
 
 def numbered_case(number: int) -> CaseFetched:
