@@ -15,6 +15,7 @@ import zipfile
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from warcio.archiveiterator import ArchiveIterator
 
@@ -183,10 +184,13 @@ class CaptureIndex:
                 )
         return self._request_bodies[key]
 
-    def _record_bytes(self, entry: IndexEntry) -> io.BytesIO | None:
-        """The bytes of *entry*'s record, read at once; None when the index gives no length."""
+    def _record_stream(self, entry: IndexEntry) -> BinaryIO:
+        """A stream at the start of *entry*'s record: its bytes read with one pread when
+        the index gives their length, else the WARC file opened and sought to it."""
         if entry.length <= 0:
-            return None
+            stream = self.files[entry.filename].open("rb")
+            stream.seek(entry.offset)
+            return stream
         descriptor = self._descriptors.get(entry.filename)
         if descriptor is None:
             descriptor = os.open(self.files[entry.filename], os.O_RDONLY)
@@ -229,9 +233,7 @@ class CaptureIndex:
         )
 
     def _read(self, entry: IndexEntry) -> ArchivedResponse:
-        record_bytes = self._record_bytes(entry)
-        with record_bytes or self.files[entry.filename].open("rb") as stream:
-            stream.seek(0 if record_bytes is not None else entry.offset)
+        with self._record_stream(entry) as stream:
             record = next(iter(ArchiveIterator(stream)))
             headers = [(name, value) for name, value in record.http_headers.headers]
             body = record.raw_stream.read()
