@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from scrapy.crawler import CrawlerProcess
+from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.settings import Settings
 from scrapy.utils.ossignal import install_shutdown_handlers
 from twisted.python.failure import Failure
@@ -70,6 +70,28 @@ class _RecordingCrawlerProcess(CrawlerProcess):
 
     received_signal: int | None = None
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Every crawler made, kept after Scrapy forgets one whose crawl ended: a stop can end
+        # a crawl without its spider_closed signal reaching the WARC writer.
+        self.started: list[Crawler] = []
+
+    def create_crawler(self, crawler_or_spidercls: Any) -> Crawler:
+        crawler = super().create_crawler(crawler_or_spidercls)
+        self.started.append(crawler)
+        return crawler
+
+    def close_warc_files(self) -> None:
+        """Finish every WARC file still being written (closing is a no-op for a closed one)."""
+        for crawler in self.started:
+            extensions = getattr(crawler, "_extensions", None) or getattr(
+                crawler, "extensions", None
+            )
+            for extension in getattr(extensions, "middlewares", ()):
+                stop = getattr(extension, "stop_now", None)
+                if stop is not None:
+                    stop()
+
     def _signal_shutdown(self, signum: int, frame: Any) -> None:
         from twisted.internet import reactor
 
@@ -98,14 +120,7 @@ class _RecordingCrawlerProcess(CrawlerProcess):
 
         if not reactor.running:
             return
-        for crawler in self.crawlers:
-            extensions = getattr(crawler, "_extensions", None) or getattr(
-                crawler, "extensions", None
-            )
-            for extension in getattr(extensions, "middlewares", ()):
-                stop = getattr(extension, "stop_now", None)
-                if stop is not None:
-                    stop()
+        self.close_warc_files()
         self._stop_reactor()
 
 
@@ -177,6 +192,9 @@ def run_fetch(
         finally:
             gc.unfreeze()
         run.summary.signal = process.received_signal
+        if process.received_signal is not None:
+            # However Scrapy's stop went, no file of this run stays open.
+            process.close_warc_files()
         # A stop that did not let the spider close: cases still open end with a reason.
         run.ledger.close_open("the run was stopped before its answer was stored")
         warc_dir = run.layout.warc_dir(profile.name)
